@@ -1,0 +1,51 @@
+// The one place where failures become HTTP: domain kinds → statuses, validation → 400,
+// anything unexpected → 500 without details (those go to the log with the request id).
+// Bodies are {"message": "..."} with Content-Type exactly application/json: the docker CLI
+// compares it with == and prints the raw body otherwise.
+
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import type { ErrorKind } from '../domain/errors.js';
+import { isKapalError } from '../domain/errors.js';
+
+const STATUS: Record<ErrorKind, number> = {
+  InvalidArgument: 400,
+  Forbidden: 403,
+  NotFound: 404,
+  Conflict: 409,
+  FailedPrecondition: 412,
+  NotImplemented: 501,
+  Unavailable: 503,
+  NotModified: 304,
+};
+
+export const JSON_TYPE = 'application/json';
+
+export function sendError(reply: FastifyReply, status: number, message: string): void {
+  if (status === 304) {
+    reply.code(304).send();
+    return;
+  }
+  reply.code(status).type(JSON_TYPE).send(`${JSON.stringify({ message })}\n`);
+}
+
+/** Maps any error thrown by a route, a hook or fastify itself to a status and a message. */
+export function describeError(err: unknown, request: FastifyRequest): { status: number; message: string } {
+  if (isKapalError(err)) return { status: STATUS[err.kind], message: err.message };
+  const fe = err as Partial<FastifyError> & { validation?: unknown };
+  if (fe.validation) return { status: 400, message: fe.message ?? 'invalid request' };
+  if (typeof fe.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500) {
+    return { status: fe.statusCode, message: clientMessage(fe) };
+  }
+  request.log.error({ err }, 'request failed');
+  return { status: 500, message: `internal server error (request ${request.id}); the kapald log has the details` };
+}
+
+function clientMessage(err: Partial<FastifyError>): string {
+  switch (err.code) {
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return `invalid JSON: ${err.message ?? ''}`.trim();
+    default:
+      return err.message ?? 'bad request';
+  }
+}

@@ -1,0 +1,78 @@
+// The one place kapald calls libc directly (through koffi): what Node's standard library lacks.
+// Nothing here changes namespaces or mounts; that is the shim's job.
+
+import koffi from 'koffi';
+
+const libc = koffi.load('libc.so.6');
+
+koffi.struct('kapal_group', {
+  gr_name: 'char *',
+  gr_passwd: 'char *',
+  gr_gid: 'uint32_t',
+  gr_mem: 'char **',
+});
+
+const c = {
+  flock: libc.func('int flock(int fd, int operation)'),
+  socket: libc.func('int socket(int domain, int type, int protocol)'),
+  sendto: libc.func('intptr_t sendto(int fd, const void *buf, size_t len, int flags, const void *addr, uint32_t addrlen)'),
+  close: libc.func('int close(int fd)'),
+  getgrnam: libc.func('kapal_group *getgrnam(const char *name)'),
+};
+
+const LOCK_EX = 2;
+const LOCK_NB = 4;
+const AF_UNIX = 1;
+const SOCK_DGRAM = 2;
+const SOCK_CLOEXEC = 0o2000000;
+const SUN_PATH_MAX = 108;
+
+export class SyscallError extends Error {
+  constructor(
+    readonly syscall: string,
+    readonly errno: number,
+    detail: string,
+  ) {
+    super(`${syscall} ${detail}: errno ${errno}`);
+  }
+}
+
+export const EWOULDBLOCK = 11;
+
+/** Takes an exclusive, non-blocking lock; returns false when another process holds it. */
+export function tryLockExclusive(fd: number, what: string): boolean {
+  if (c.flock(fd, LOCK_EX | LOCK_NB) === 0) return true;
+  const errno = koffi.errno();
+  if (errno === EWOULDBLOCK) return false;
+  throw new SyscallError('flock', errno, `\`${what}\``);
+}
+
+/** getgrnam(3), so the socket group honours NSS like dockerd does. */
+export function lookupGroupId(name: string): number | undefined {
+  const ptr = c.getgrnam(name);
+  if (!ptr) return undefined;
+  return (koffi.decode(ptr, 'kapal_group') as { gr_gid: number }).gr_gid;
+}
+
+/**
+ * Sends one sd_notify(3) datagram to `socketPath` (a path, or `@name` for the abstract
+ * namespace). Node cannot send Unix datagrams itself.
+ */
+export function sendNotify(socketPath: string, message: string): void {
+  const name = Buffer.from(socketPath.startsWith('@') ? `\0${socketPath.slice(1)}` : socketPath);
+  if (name.length >= SUN_PATH_MAX) throw new Error(`NOTIFY_SOCKET path too long: ${socketPath}`);
+  const addr = Buffer.alloc(2 + SUN_PATH_MAX);
+  addr.writeUInt16LE(AF_UNIX, 0);
+  name.copy(addr, 2);
+  const addrlen = 2 + name.length + (socketPath.startsWith('@') ? 0 : 1);
+
+  const fd = c.socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) throw new SyscallError('socket', koffi.errno(), 'AF_UNIX SOCK_DGRAM');
+  try {
+    const payload = Buffer.from(message);
+    const sent = Number(c.sendto(fd, payload, payload.length, 0, addr, addrlen));
+    if (sent < 0) throw new SyscallError('sendto', koffi.errno(), `\`${socketPath}\``);
+  } finally {
+    c.close(fd);
+  }
+}

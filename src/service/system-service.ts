@@ -1,0 +1,117 @@
+// /_ping, /version and /info: what the daemon says about itself.
+
+import { API_VERSION, MIN_API_VERSION } from '../domain/api-version.js';
+import type { DaemonConfig } from '../daemon/config.js';
+import type { BuildInfo } from '../daemon/build-info.js';
+import type { HostFacts } from '../runtime/host-facts.js';
+import type { EngineStore } from '../store/engine-store.js';
+
+export interface SystemDeps {
+  config: DaemonConfig;
+  host: HostFacts;
+  build: BuildInfo;
+  engine: EngineStore;
+  /** Counts from the stores that own containers and images, as they are added. */
+  counts: () => { containers: { running: number; paused: number; stopped: number }; images: number };
+}
+
+export class SystemService {
+  constructor(private readonly deps: SystemDeps) {}
+
+  version() {
+    const { build, host } = this.deps;
+    const details = {
+      ApiVersion: API_VERSION,
+      MinAPIVersion: MIN_API_VERSION,
+      GitCommit: build.gitCommit,
+      Os: 'linux',
+      Arch: host.goArch,
+      KernelVersion: host.kernelVersion,
+      BuildTime: build.buildTime,
+      Experimental: 'false',
+    };
+    return {
+      Platform: { Name: `kapal ${build.version}` },
+      Components: [
+        { Name: 'Engine', Version: build.version, Details: details },
+        { Name: 'Node.js', Version: process.versions.node, Details: {} },
+      ],
+      Version: build.version,
+      ApiVersion: API_VERSION,
+      MinAPIVersion: MIN_API_VERSION,
+      GitCommit: build.gitCommit,
+      Os: 'linux',
+      Arch: host.goArch,
+      KernelVersion: host.kernelVersion,
+      BuildTime: build.buildTime,
+    };
+  }
+
+  info() {
+    const { config, host, build, engine } = this.deps;
+    const { containers, images } = this.deps.counts();
+    const insecure = ['127.0.0.0/8', ...config.insecureRegistries.filter((r) => r.includes('/'))];
+    return {
+      ID: engine.id(),
+      Containers: containers.running + containers.paused + containers.stopped,
+      ContainersRunning: containers.running,
+      ContainersPaused: containers.paused,
+      ContainersStopped: containers.stopped,
+      Images: images,
+      Driver: 'overlayfs',
+      DriverStatus: [] as [string, string][],
+      DockerRootDir: config.dataRoot,
+      Plugins: { Volume: ['local'], Network: ['bridge', 'host', 'null'], Authorization: null, Log: ['json-file', 'none'] },
+      // Resource limits arrive with the cgroups work; until then kapal does not claim them.
+      MemoryLimit: false,
+      SwapLimit: false,
+      CpuCfsPeriod: false,
+      CpuCfsQuota: false,
+      CPUShares: false,
+      CPUSet: false,
+      PidsLimit: false,
+      OomKillDisable: false,
+      IPv4Forwarding: false,
+      Debug: config.debug,
+      NFd: 0,
+      NGoroutines: 0,
+      SystemTime: new Date().toISOString(),
+      LoggingDriver: config.logDriver,
+      CgroupDriver: 'cgroupfs',
+      CgroupVersion: host.cgroupVersion,
+      NEventsListener: 0,
+      KernelVersion: host.kernelVersion,
+      OperatingSystem: host.operatingSystem,
+      OSVersion: host.osVersion,
+      OSType: 'linux',
+      Architecture: host.machine,
+      NCPU: host.ncpu,
+      MemTotal: host.memTotal,
+      IndexServerAddress: 'https://index.docker.io/v1/',
+      RegistryConfig: {
+        InsecureRegistryCIDRs: insecure,
+        IndexConfigs: {},
+        Mirrors: config.registryMirrors,
+      },
+      GenericResources: null,
+      HttpProxy: process.env.HTTP_PROXY ?? process.env.http_proxy ?? '',
+      HttpsProxy: process.env.HTTPS_PROXY ?? process.env.https_proxy ?? '',
+      NoProxy: process.env.NO_PROXY ?? process.env.no_proxy ?? '',
+      Name: host.hostname,
+      Labels: config.labels,
+      ExperimentalBuild: false,
+      ServerVersion: build.version,
+      Runtimes: { 'kapal-shim': { path: 'kapal-shim' } },
+      DefaultRuntime: 'kapal-shim',
+      Swarm: { NodeID: '', NodeAddr: '', LocalNodeState: 'inactive', ControlAvailable: false, Error: '', RemoteManagers: null },
+      LiveRestoreEnabled: config.liveRestore,
+      Isolation: '',
+      InitBinary: '',
+      ContainerdCommit: { ID: '' },
+      RuncCommit: { ID: '' },
+      InitCommit: { ID: '' },
+      SecurityOptions: [] as string[],
+      Warnings: [] as string[],
+    };
+  }
+}
