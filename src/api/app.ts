@@ -5,12 +5,14 @@
 import { randomBytes } from 'node:crypto';
 import type { Server } from 'node:http';
 import websocket from '@fastify/websocket';
-import Fastify, { LogController, type FastifyInstance, type FastifyBaseLogger, type RawServerDefault } from 'fastify';
+import Fastify, { LogController, type FastifyInstance, type FastifyRequest, type FastifyBaseLogger, type RawServerDefault } from 'fastify';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { Readable } from 'node:stream';
 import { API_VERSION, checkApiVersion } from '../domain/api-version.js';
+import { invalidArgument } from '../domain/errors.js';
 import { describeError, sendError } from './errors.js';
 import { installBodyParsers } from './streams/body-parsers.js';
-import { UpgradeDispatcher } from './streams/upgrade.js';
+import { UpgradeDispatcher, upgradeBodyHook } from './streams/upgrade.js';
 import { zodValidatorCompiler, type ZodTypeProvider } from './validation.js';
 import { registerRoutes, type Services } from './routes/index.js';
 
@@ -49,6 +51,19 @@ declare module 'fastify' {
   }
 }
 
+/**
+ * Routes that take JSON refuse other bodies with moby's wording (httputils.CheckForJSON); the
+ * pass-through parsers would otherwise hand them a stream. No body at all counts as {}.
+ */
+async function requireJsonBody(request: FastifyRequest): Promise<void> {
+  if (!request.routeOptions.schema?.body) return;
+  if (request.body instanceof Readable) {
+    const type = request.headers['content-type'] ?? '';
+    throw invalidArgument(`unsupported Content-Type header (${type}): must be 'application/json'`);
+  }
+  if (request.body === undefined || request.body === null) request.body = {};
+}
+
 export async function buildApi(options: ApiOptions): Promise<BuiltApi> {
   let counter = 0;
   const prefix = randomBytes(3).toString('hex');
@@ -57,7 +72,8 @@ export async function buildApi(options: ApiOptions): Promise<BuiltApi> {
     logController: new LogController({ disableRequestLogging: options.logger.level !== 'debug' }),
     genReqId: () => `${prefix}-${(++counter).toString(36)}`,
     exposeHeadRoutes: false,
-    return503OnClosing: true,
+    // During shutdown's grace period in-flight connections are still answered normally.
+    return503OnClosing: false,
     // Every route answers unversioned and under /v1.NN/ (1.24 up to ours).
     rewriteUrl(req) {
       const url = req.url ?? '/';
@@ -87,7 +103,8 @@ export async function buildApi(options: ApiOptions): Promise<BuiltApi> {
     raw.setHeader('Ostype', 'linux');
     raw.setHeader('Server', options.serverName);
     const asked = (request.raw as IncomingMessage & { [kApiVersion]?: string })[kApiVersion];
-    if (asked !== undefined) checkApiVersion(asked);
+    // As in moby, an unknown route is a 404 whatever version it names.
+    if (asked !== undefined && !request.is404) checkApiVersion(asked);
     request.apiVersion = asked ?? API_VERSION;
   });
 
@@ -97,6 +114,9 @@ export async function buildApi(options: ApiOptions): Promise<BuiltApi> {
     if (reply.getHeader('content-type') === 'application/json; charset=utf-8') reply.type('application/json');
     return payload;
   });
+
+  app.addHook('preParsing', upgradeBodyHook);
+  app.addHook('preValidation', requireJsonBody);
 
   app.setErrorHandler((err, request, reply) => {
     const { status, message } = describeError(err, request);

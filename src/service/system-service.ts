@@ -94,8 +94,8 @@ export class SystemService {
         Mirrors: config.registryMirrors,
       },
       GenericResources: null,
-      HttpProxy: process.env.HTTP_PROXY ?? process.env.http_proxy ?? '',
-      HttpsProxy: process.env.HTTPS_PROXY ?? process.env.https_proxy ?? '',
+      HttpProxy: maskProxyCredentials(process.env.HTTP_PROXY ?? process.env.http_proxy ?? ''),
+      HttpsProxy: maskProxyCredentials(process.env.HTTPS_PROXY ?? process.env.https_proxy ?? ''),
       NoProxy: process.env.NO_PROXY ?? process.env.no_proxy ?? '',
       Name: host.hostname,
       Labels: config.labels,
@@ -113,5 +113,18 @@ export class SystemService {
       SecurityOptions: [] as string[],
       Warnings: [] as string[],
     };
+  }
+}
+
+/** As moby does: a proxy URL's user and password never leave the daemon. */
+export function maskProxyCredentials(proxy: string): string {
+  try {
+    const url = new URL(proxy);
+    if (!url.username && !url.password) return proxy;
+    url.username = url.username ? 'xxxxx' : '';
+    url.password = url.password ? 'xxxxx' : '';
+    return url.toString();
+  } catch {
+    return proxy;
   }
 }

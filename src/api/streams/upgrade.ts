@@ -8,13 +8,14 @@
 
 import { EventEmitter } from 'node:events';
 import { IncomingMessage, ServerResponse } from 'node:http';
-import type { Duplex } from 'node:stream';
+import { Readable, type Duplex } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 
 const kUpgradeSocket = Symbol('kapal.upgradeSocket');
+const kUpgradeBody = Symbol('kapal.upgradeBody');
 const MAX_UPGRADE_BODY = 1024 * 1024;
 
-type UpgradeRequest = IncomingMessage & { [kUpgradeSocket]?: Duplex };
+type UpgradeRequest = IncomingMessage & { [kUpgradeSocket]?: Duplex; [kUpgradeBody]?: Buffer };
 
 export class UpgradeDispatcher {
   /** @fastify/websocket listens here instead of on a real server. */
@@ -39,11 +40,10 @@ export class UpgradeDispatcher {
   };
 
   private route(req: UpgradeRequest, socket: Duplex, body: Buffer): void {
-    // Replay the body into the request stream for fastify's parsers; never let the request
-    // resume the socket, whose remaining bytes are stdin for the route.
-    (req as unknown as { _read: () => void })._read = () => {};
-    if (body.length > 0) req.push(body);
-    req.push(null);
+    // Node has already ended an upgrade request's own stream; the body read off the socket is
+    // handed to fastify's parsers by the preParsing hook below. The socket's remaining bytes
+    // are stdin for the route.
+    req[kUpgradeBody] = body;
     req[kUpgradeSocket] = socket;
 
     const res = new ServerResponse(req);
@@ -62,6 +62,12 @@ export class UpgradeDispatcher {
   }
 }
 
+/** fastify preParsing hook: an upgrade request's body comes from what the dispatcher read. */
+export async function upgradeBodyHook(request: FastifyRequest, _reply: FastifyReply, payload: Readable): Promise<Readable> {
+  const body = (request.raw as UpgradeRequest)[kUpgradeBody];
+  return body === undefined ? payload : Readable.from([body]);
+}
+
 /** The hijackable socket of a request that arrived with `Upgrade: tcp`, if it did. */
 export function upgradeSocket(request: FastifyRequest): Duplex | undefined {
   return (request.raw as UpgradeRequest)[kUpgradeSocket];
@@ -69,7 +75,8 @@ export function upgradeSocket(request: FastifyRequest): Duplex | undefined {
 
 /**
  * Answers `101 UPGRADED` the way moby does and hands the raw socket to the caller, who owns it
- * from then on (both directions; the client may half-close its side at any time).
+ * from then on (both directions; the client may half-close its side at any time). The socket is
+ * handed over paused so no stdin is lost: pipe it or resume() it once listeners are attached.
  */
 export function acceptTcpUpgrade(request: FastifyRequest, reply: FastifyReply, contentType: string): Duplex {
   const socket = upgradeSocket(request);
@@ -123,6 +130,8 @@ function readBody(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<B
     socket.on('data', onData);
     socket.on('end', onEnd);
     socket.on('close', onEnd);
+    // Node leaves an upgraded socket paused; a 'data' listener alone does not resume it.
+    socket.resume();
   });
 }
 
