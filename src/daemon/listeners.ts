@@ -37,9 +37,10 @@ export async function listenAll(
   log: FastifyBaseLogger,
 ): Promise<Listener[]> {
   const listeners: Listener[] = [];
+  const activated = config.hosts.some((h) => h.kind === 'fd') ? takeActivatedFds() : [];
   try {
     for (const address of config.hosts) {
-      listeners.push(...(await listenOn(address, config, attach, log)));
+      listeners.push(...(await listenOn(address, config, activated, attach, log)));
     }
   } catch (err) {
     await Promise.all(listeners.map((l) => l.close(0)));
@@ -51,6 +52,7 @@ export async function listenAll(
 async function listenOn(
   address: HostAddress,
   config: DaemonConfig,
+  activated: number[],
   attach: (server: http.Server) => void,
   log: FastifyBaseLogger,
 ): Promise<Listener[]> {
@@ -58,7 +60,7 @@ async function listenOn(
     case 'unix':
       return [await listenUnix(address, config, attach, log)];
     case 'fd':
-      return activatedFds(address).map((fd) => {
+      return selectFds(address, activated).map((fd) => {
         const server = http.createServer(SERVER_OPTIONS);
         attach(server);
         server.listen({ fd });
@@ -154,16 +156,25 @@ function socketGroup(config: DaemonConfig, log: FastifyBaseLogger): number | und
   return undefined;
 }
 
-/** The listening fds systemd passed (LISTEN_PID/LISTEN_FDS), all of them or the one asked for. */
-function activatedFds(address: Extract<HostAddress, { kind: 'fd' }>): number[] {
+/** The listening fds systemd passed (LISTEN_PID/LISTEN_FDS), taken once. */
+function takeActivatedFds(): number[] {
   const pid = Number(process.env.LISTEN_PID);
   const count = Number(process.env.LISTEN_FDS);
-  if (pid !== process.pid || !Number.isInteger(count) || count < 1) {
+  // As sd_listen_fds(1): children (shims, containers) must not think the fds are meant for them.
+  for (const name of ['LISTEN_PID', 'LISTEN_FDS', 'LISTEN_FDNAMES']) delete process.env[name];
+  if (pid !== process.pid || !Number.isInteger(count) || count < 1) return [];
+  return Array.from({ length: count }, (_, i) => SD_LISTEN_FDS_START + i);
+}
+
+/** fd:// takes every activated socket; fd://N the one at N. */
+function selectFds(address: Extract<HostAddress, { kind: 'fd' }>, activated: number[]): number[] {
+  if (activated.length === 0) {
     throw new ListenError(`${address.url}: no sockets were passed by systemd socket activation (LISTEN_FDS is not set for this process)`);
   }
-  const fds = Array.from({ length: count }, (_, i) => SD_LISTEN_FDS_START + i);
-  if (address.fd === undefined) return fds;
-  if (!fds.includes(address.fd)) throw new ListenError(`${address.url}: fd ${address.fd} was not passed by systemd (got ${fds.join(', ')})`);
+  if (address.fd === undefined) return activated;
+  if (!activated.includes(address.fd)) {
+    throw new ListenError(`${address.url}: fd ${address.fd} was not passed by systemd (got ${activated.join(', ')})`);
+  }
   return [address.fd];
 }
 

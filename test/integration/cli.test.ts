@@ -1,13 +1,13 @@
 // bin/kapal as a user runs it, as a child process against a real kapald on a private socket
 // (and, for tcp://, with real certificates made by openssl).
 
-import { execFile, execFileSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
+import { execFile } from 'node:child_process';
+import { copyFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import t from 'tap';
 import { ApiClient, DaemonError } from '../../src/cli/client.js';
 import { KAPAL, makeTempDir, startDaemon } from '../helpers/daemon.js';
+import { freePort, makeCertificates } from '../helpers/tls.js';
 
 interface Run {
   code: number;
@@ -154,36 +154,6 @@ t.test('an invalid -H value is refused with the forms kapal accepts', async (t) 
   t.equal(run.code, 1);
   t.equal(run.stderr, 'invalid daemon host "localhost:2375": expected unix:///path/to/socket or tcp://host:port\n');
 });
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-    server.on('error', reject);
-  });
-}
-
-/** A CA, a server certificate for 127.0.0.1 and a client certificate, named as KAPAL_CERT_PATH expects. */
-function makeCertificates(dir: string): { server: string[]; client: string } {
-  const openssl = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'ignore' });
-  const sign = (name: string, cn: string, ext: string) => {
-    openssl('req', '-newkey', 'rsa:2048', '-nodes', '-keyout', `${name}-key.pem`, '-out', `${name}.csr`, '-subj', `/CN=${cn}`);
-    writeFileSync(path.join(dir, `${name}.ext`), ext);
-    openssl('x509', '-req', '-in', `${name}.csr`, '-CA', 'ca.pem', '-CAkey', 'ca-key.pem', '-CAcreateserial', '-days', '1', '-out', `${name}-cert.pem`, '-extfile', `${name}.ext`);
-  };
-  openssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca-key.pem', '-out', 'ca.pem', '-days', '1', '-subj', '/CN=kapal test CA');
-  sign('server', '127.0.0.1', 'subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n');
-  sign('client', 'kapal test client', 'extendedKeyUsage=clientAuth\n');
-  const client = path.join(dir, 'client');
-  mkdirSync(client);
-  copyFileSync(path.join(dir, 'ca.pem'), path.join(client, 'ca.pem'));
-  copyFileSync(path.join(dir, 'client-cert.pem'), path.join(client, 'cert.pem'));
-  copyFileSync(path.join(dir, 'client-key.pem'), path.join(client, 'key.pem'));
-  const file = (name: string) => path.join(dir, name);
-  return { server: ['--tlsverify', '--tlscacert', file('ca.pem'), '--tlscert', file('server-cert.pem'), '--tlskey', file('server-key.pem')], client };
-}
 
 t.test('over tcp:// kapal presents the client certificate from KAPAL_CERT_PATH to a TLS-only kapald', async (t) => {
   const certs = makeCertificates(makeTempDir(t, 'cli-tls'));

@@ -1,0 +1,158 @@
+// The real docker-py (the `docker` Python package, 7.1.0) against a real kapald: each test runs
+// a short python3 script that talks to the daemon's socket and prints JSON for the test to
+// check. DOCKER_CONFIG points at a temp dir so docker-py never reads ~/.docker.
+
+import { execFile, spawnSync } from 'node:child_process';
+import t, { type Test } from 'tap';
+import { makeTempDir, startDaemon, type TestDaemon } from '../helpers/daemon.js';
+import { startRecordingProxy } from './recording-proxy.js';
+
+const probe = spawnSync('python3', ['-c', 'import docker'], { encoding: 'utf8' });
+const skip =
+  probe.status === 0
+    ? false
+    : `python3 with the docker package is not available: ${probe.error?.message ?? probe.stderr.trim().split('\n').pop()}`;
+
+const NO_RUNTIME = 'container create is not available yet: this kapald build has no container runtime';
+
+/** Imports docker and json; `base_url` is the daemon's (or the proxy's) socket URL. */
+const PRELUDE = `
+import json, sys
+import docker
+base_url = sys.argv[1]
+def emit(value):
+    print(json.dumps(value))
+`;
+
+interface Py {
+  d: TestDaemon;
+  /** Runs the script with sys.argv[1] = unix://<socket>; resolves with what it emitted. */
+  python<T = any>(script: string, opts?: { proxied?: boolean }): Promise<T>;
+  /** Request lines the proxied runs sent, in order. */
+  requests: string[];
+}
+
+async function setup(t: Test): Promise<Py> {
+  const d = await startDaemon(t, 'docker-py');
+  const configDir = makeTempDir(t, 'docker-py-config');
+  const proxy = await startRecordingProxy(t, makeTempDir(t, 'docker-py-proxy'), d.socket);
+  const env: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('DOCKER_')) env[k] = v;
+  env.DOCKER_CONFIG = configDir;
+  // Async, not spawnSync: the recording proxy runs in this process and must keep serving.
+  const python = <T>(script: string, opts: { proxied?: boolean } = {}) =>
+    new Promise<T>((resolve, reject) => {
+      const socket = opts.proxied ? proxy.socket : d.socket;
+      execFile('python3', ['-c', PRELUDE + script, `unix://${socket}`], { env, timeout: 60_000 }, (err, stdout, stderr) => {
+        if (err) reject(new Error(`python3 failed (${err.code ?? err.signal}):\n${stderr}`));
+        else resolve(JSON.parse(stdout) as T);
+      });
+    });
+  return { d, python, requests: proxy.requests };
+}
+
+t.test('DockerClient.version() reports ApiVersion 1.49 and the Engine component', { skip }, async (t) => {
+  const { python, d } = await setup(t);
+  const v = await python<{ api: string; version: Record<string, any> }>(`
+client = docker.DockerClient(base_url=base_url)
+emit({'api': client.api.api_version, 'version': client.version()})
+`);
+  const expected = (await d.request('GET', '/version')).json<{ Version: string }>();
+  t.equal(v.api, '1.49', 'the client settled on the version /version advertised');
+  t.equal(v.version.ApiVersion, '1.49');
+  t.equal(v.version.MinAPIVersion, '1.24');
+  t.equal(v.version.Version, expected.Version);
+  t.equal(v.version.Os, 'linux');
+  t.ok(Array.isArray(v.version.Components), 'Components is a list');
+  const engine = (v.version.Components as { Name: string; Version: string; Details: Record<string, string> }[]).find(
+    (c) => c.Name === 'Engine',
+  );
+  t.ok(engine, 'an Engine component');
+  t.equal(engine?.Version, expected.Version);
+  t.equal(engine?.Details.ApiVersion, '1.49');
+  t.equal(engine?.Details.MinAPIVersion, '1.24');
+});
+
+t.test('docker-py asks unversioned GET /version first, then uses /v1.49/ paths', { skip }, async (t) => {
+  const { python, requests } = await setup(t);
+  await python(
+    `
+client = docker.DockerClient(base_url=base_url)
+emit(client.ping())
+`,
+    { proxied: true },
+  );
+  t.same(requests, ['GET /version', 'GET /v1.49/_ping']);
+});
+
+t.test('DockerClient.ping() is True', { skip }, async (t) => {
+  const { python } = await setup(t);
+  t.equal(await python(`emit(docker.DockerClient(base_url=base_url).ping())`), true);
+});
+
+t.test('DockerClient.info() carries the daemon ID that GET /info reports', { skip }, async (t) => {
+  const { python, d } = await setup(t);
+  const expected = (await d.request('GET', '/info')).json<{ ID: string; ServerVersion: string }>();
+  const info = await python<{ ID: string; ServerVersion: string; OSType: string }>(`emit(docker.DockerClient(base_url=base_url).info())`);
+  t.equal(info.ID, expected.ID);
+  t.ok(info.ID.length > 0, 'a non-empty ID');
+  t.equal(info.ServerVersion, expected.ServerVersion);
+  t.equal(info.OSType, 'linux');
+});
+
+t.test("APIClient(version='auto') negotiates 1.49", { skip }, async (t) => {
+  const { python } = await setup(t);
+  const r = await python<{ api: string; url: string }>(`
+api = docker.APIClient(base_url=base_url, version='auto')
+emit({'api': api.api_version, 'url': api._url('/info')})
+`);
+  t.equal(r.api, '1.49');
+  t.equal(r.url, 'http+docker://localhost/v1.49/info');
+});
+
+t.test("APIClient(version='1.24') works: the oldest supported version is served under /v1.24/", { skip }, async (t) => {
+  const { python, requests } = await setup(t);
+  const r = await python<{ api: string; version: { ApiVersion: string; MinAPIVersion: string }; info: { ID: string } }>(
+    `
+api = docker.APIClient(base_url=base_url, version='1.24')
+emit({'api': api.api_version, 'version': api.version(), 'info': api.info()})
+`,
+    { proxied: true },
+  );
+  t.equal(r.api, '1.24');
+  t.equal(r.version.ApiVersion, '1.49', 'the server still reports its own maximum');
+  t.equal(r.version.MinAPIVersion, '1.24');
+  t.ok(r.info.ID, 'info answers too');
+  t.same(requests, ['GET /v1.24/version', 'GET /v1.24/info']);
+});
+
+t.test('containers.create raises docker.errors.APIError with status 501 and the daemon message', { skip }, async (t) => {
+  const { python } = await setup(t);
+  const r = await python<Record<string, unknown>>(`
+client = docker.DockerClient(base_url=base_url)
+try:
+    client.containers.create('busybox')
+    emit({'raised': None})
+except docker.errors.APIError as e:
+    emit({'raised': type(e).__name__, 'is_api_error': True, 'not_found': isinstance(e, docker.errors.NotFound),
+          'status': e.status_code, 'explanation': e.explanation, 'server_error': e.is_server_error()})
+`);
+  t.equal(r.raised, 'APIError');
+  t.equal(r.not_found, false, 'a 501 must not look like NotFound (that would make docker-py pull and retry)');
+  t.equal(r.status, 501);
+  t.equal(r.explanation, NO_RUNTIME);
+  t.equal(r.server_error, true);
+});
+
+t.test('a bad container name is an APIError 400 naming the allowed characters', { skip }, async (t) => {
+  const { python } = await setup(t);
+  const r = await python<{ status: number; explanation: string }>(`
+try:
+    docker.DockerClient(base_url=base_url).containers.create('busybox', name='-x')
+    emit({'status': None, 'explanation': None})
+except docker.errors.APIError as e:
+    emit({'status': e.status_code, 'explanation': e.explanation})
+`);
+  t.equal(r.status, 400);
+  t.match(r.explanation, /only \[a-zA-Z0-9\]\[a-zA-Z0-9_.-\] are allowed/);
+});
