@@ -16,9 +16,9 @@ t.test('SIGTERM shuts down gracefully within 2 s and removes the socket and pidf
   idle.on('error', () => {});
   idle.write('GET /_ping HTTP/1.1\r\nHost: x\r\n\r\n');
   await new Promise((r) => idle.once('data', r));
-  const started = Date.now();
+  // Exit status 0 is the graceful path; kapald's 2 s deadline exits with 1 (no wall-clock
+  // assertion here: the machine is noisy).
   t.equal(await d.stop('SIGTERM'), 0);
-  t.ok(Date.now() - started < 2000, `stopped in ${Date.now() - started} ms`);
   t.notOk(existsSync(d.socket), 'socket removed');
   t.notOk(existsSync(pidfile), 'pidfile removed');
 });
@@ -28,7 +28,7 @@ t.test('SIGINT also shuts down cleanly', async (t) => {
   t.equal(await d.stop('SIGINT'), 0);
 });
 
-t.test('a request still uploading at shutdown is cut after the grace period, inside 2 s', async (t) => {
+t.test('a request still uploading at shutdown is cut after the grace period, before the deadline', async (t) => {
   const d = await startDaemon(t, 'slowupload');
   const c = net.connect(d.socket);
   c.on('error', () => {});
@@ -36,10 +36,8 @@ t.test('a request still uploading at shutdown is cut after the grace period, ins
   c.write('POST /containers/create HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"Ima');
   await new Promise((r) => setTimeout(r, 100));
   const started = Date.now();
-  t.equal(await d.stop('SIGTERM'), 0);
-  const took = Date.now() - started;
-  t.ok(took < 2000, `stopped in ${took} ms`);
-  t.ok(took >= 1000, 'the request was given its grace period first');
+  t.equal(await d.stop('SIGTERM'), 0, 'cut by the grace timer, not by the 2 s deadline (which exits 1)');
+  t.ok(Date.now() - started >= 1000, 'the request was given its grace period first');
   await cut;
 });
 
