@@ -36,6 +36,9 @@ export function reportError(err: unknown, helpCommand: string): number {
   return 1;
 }
 
+/** The `-f, --format` flag of commands that can print JSON. */
+export const FORMAT_FLAG = { format: { short: 'f', arg: 'string', help: 'Format output using "json"' } } as const;
+
 /** The --format value a command accepts; Go templates are not supported yet. */
 export function jsonFormat(format: string | true | undefined): boolean {
   if (format === undefined || format === '') return false;

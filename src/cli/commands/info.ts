@@ -3,7 +3,7 @@
 
 import { ApiClient } from '../client.js';
 import type { Command } from '../main.js';
-import { bytesSize, jsonFormat } from '../output.js';
+import { bytesSize, jsonFormat, FORMAT_FLAG } from '../output.js';
 
 /** The fields of GET /info that this command prints. */
 interface Info {
@@ -127,7 +127,7 @@ function serverLines(info: Info): string[] {
 
 const info: Command = {
   usage: '[OPTIONS]',
-  flags: { format: { short: 'f', arg: 'string', help: 'Format output using "json"' } },
+  flags: FORMAT_FLAG,
   maxArgs: 0,
   async run(ctx, flags) {
     const json = jsonFormat(flags.format);

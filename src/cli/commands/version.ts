@@ -5,7 +5,7 @@ import { readBuildInfo } from '../../daemon/build-info.js';
 import { API_VERSION } from '../../domain/api-version.js';
 import { ApiClient } from '../client.js';
 import type { Command } from '../main.js';
-import { jsonFormat, reportError } from '../output.js';
+import { jsonFormat, reportError, FORMAT_FLAG } from '../output.js';
 
 interface ClientVersion {
   Version: string;
@@ -115,7 +115,7 @@ function serverSection(s: ServerVersion): string[] {
 
 const version: Command = {
   usage: '[OPTIONS]',
-  flags: { format: { short: 'f', arg: 'string', help: 'Format output using "json"' } },
+  flags: FORMAT_FLAG,
   maxArgs: 0,
   async run(ctx, flags) {
     const json = jsonFormat(flags.format);
