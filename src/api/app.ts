@@ -3,10 +3,9 @@
 // has hosts. Tests use the same factory on a socket of their own.
 
 import { randomBytes } from 'node:crypto';
-import type { Server } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import websocket from '@fastify/websocket';
 import Fastify, { LogController, type FastifyInstance, type FastifyRequest, type FastifyBaseLogger, type RawServerDefault } from 'fastify';
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
 import { API_VERSION, checkApiVersion } from '../domain/api-version.js';
 import { invalidArgument } from '../domain/errors.js';
@@ -133,7 +132,7 @@ export async function buildApi(options: ApiOptions): Promise<BuiltApi> {
 
   return {
     app,
-    routes: routes.filter((r) => r.url !== '*' && !r.url.startsWith('/*')),
+    routes,
     attach(server) {
       server.on('request', app.routing);
       server.on('upgrade', upgrades.onUpgrade);
