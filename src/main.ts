@@ -10,6 +10,8 @@ import { parseFlags, usage } from './daemon/flags.js';
 import { notifySystemd } from './daemon/notify.js';
 import { writePidfile } from './daemon/pidfile.js';
 
+const EXPECTED_STARTUP_ERRORS = new Set(['ListenError', 'LockHeldError', 'SchemaError']);
+
 /** After a signal, the daemon is gone within this time whatever is still running. */
 const SHUTDOWN_DEADLINE_MS = 2000;
 
@@ -86,7 +88,9 @@ async function main(argv: string[]): Promise<number | undefined> {
   try {
     daemon = await buildDaemon(config, log);
   } catch (err) {
-    log.error({ err }, 'kapald failed to start');
+    // Expected refusals (a socket in use, a locked data-root, a newer database) need no stack.
+    const expected = EXPECTED_STARTUP_ERRORS.has((err as Error).name);
+    log.error(expected ? { reason: (err as Error).message } : { err }, 'kapald failed to start');
     process.stderr.write(`kapald: ${(err as Error).message}\n`);
     return 1;
   }

@@ -104,7 +104,7 @@ function describeParseError(err: NodeJS.ErrnoException & { message: string }): s
       return `unexpected argument: ${quoted}`;
     case 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE':
       return err.message.includes('argument missing')
-        ? `flag needs an argument: ${quoted.split(' ')[0]?.replace(/,$/, '') ?? quoted}`
+        ? `flag needs an argument: ${/--[\w-]+/.exec(quoted)?.[0] ?? quoted}`
         : `flag does not take an argument: ${quoted}`;
     default:
       return err.message;

@@ -9,7 +9,7 @@ import net from 'node:net';
 import path from 'node:path';
 import type { FastifyBaseLogger } from 'fastify';
 import type { DaemonConfig, HostAddress } from './config.js';
-import { lockFile, type StateLock } from './state-lock.js';
+import { withDirectoryLock } from './state-lock.js';
 import { lookupGroupId } from '../runtime/libc.js';
 
 export class ListenError extends Error {
@@ -94,12 +94,11 @@ async function listenUnix(
 ): Promise<Listener> {
   const socketPath = address.path;
   mkdirSync(path.dirname(socketPath), { recursive: true, mode: 0o711 });
-  const lock = lockFile(`${socketPath}.lock`, `socket ${socketPath}`);
-  try {
+  const gid = socketGroup(config, log);
+  const server = http.createServer(SERVER_OPTIONS);
+  attach(server);
+  await withDirectoryLock(path.dirname(socketPath), async () => {
     await removeStaleSocket(socketPath);
-    const gid = socketGroup(config, log);
-    const server = http.createServer(SERVER_OPTIONS);
-    attach(server);
     // The socket is created 0660 by the umask, never wider, then given to the group.
     const umask = process.umask(0o117);
     let listening: Promise<void>;
@@ -109,13 +108,10 @@ async function listenUnix(
       process.umask(umask);
     }
     await listening;
-    if (gid !== undefined) chownSync(socketPath, 0, gid);
-    log.info({ host: address.url, group: gid === undefined ? 'root' : config.group }, 'API listening on a Unix socket');
-    return listener(address, server, lock);
-  } catch (err) {
-    lock.release();
-    throw err;
-  }
+  });
+  if (gid !== undefined) chownSync(socketPath, 0, gid);
+  log.info({ host: address.url, group: gid === undefined ? 'root' : config.group }, 'API listening on a Unix socket');
+  return listener(address, server);
 }
 
 /** A socket file nobody answers on is replaced; one a live daemon answers on is not. */
@@ -189,7 +185,7 @@ function listen(server: http.Server, options: net.ListenOptions, url: string): P
   });
 }
 
-function listener(address: HostAddress, server: http.Server, lock?: StateLock): Listener {
+function listener(address: HostAddress, server: http.Server): Listener {
   return {
     address,
     server,
@@ -200,7 +196,6 @@ function listener(address: HostAddress, server: http.Server, lock?: StateLock): 
       const timer = setTimeout(() => server.closeAllConnections(), graceMs);
       await closed;
       clearTimeout(timer);
-      lock?.release();
     },
   };
 }

@@ -2,7 +2,7 @@
 // file holding our PID. The kernel drops the lock when kapald dies, even by kill -9, so a stale
 // lock can never keep a restarted daemon out.
 
-import { closeSync, mkdirSync, openSync, readFileSync, ftruncateSync, writeSync } from 'node:fs';
+import { closeSync, constants as fsConstants, mkdirSync, openSync, readFileSync, ftruncateSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { tryLockExclusive } from '../runtime/libc.js';
 
@@ -32,4 +32,23 @@ export function lockFile(file: string, what: string): StateLock {
   }
   // Closing the fd drops the lock; the file stays so the next daemon locks the same inode.
   return { release: () => closeSync(fd) };
+}
+
+/**
+ * Runs `fn` holding an exclusive flock on a directory (Linux allows flock on a directory fd).
+ * For short critical sections like "probe the socket path, replace it if stale, bind": two
+ * daemons starting at once take turns instead of unlinking each other's socket, and no lock
+ * file is left beside a user's socket.
+ */
+export async function withDirectoryLock<T>(dir: string, fn: () => Promise<T>): Promise<T> {
+  const fd = openSync(dir, fsConstants.O_RDONLY | fsConstants.O_DIRECTORY);
+  try {
+    for (let waited = 0; !tryLockExclusive(fd, dir); waited += 10) {
+      if (waited > 5000) throw new LockHeldError(`${dir} stayed locked by another kapald for 5 s`);
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    return await fn();
+  } finally {
+    closeSync(fd);
+  }
 }

@@ -95,7 +95,8 @@ t.test('without -H or KAPAL_HOST kapal talks to /run/kapal/kapal.sock', async (t
   const run = await kapal(['version', '-f', 'json']);
   // Whether a system kapald runs here or not, the client part prints and names the default socket.
   t.equal((JSON.parse(run.stdout.split('\n')[0]!) as { Client: { ApiVersion: string } }).Client.ApiVersion, '1.49');
-  if (run.code !== 0) t.match(run.stderr, 'unix:///run/kapal/kapal.sock');
+  // One assertion either way, so the count does not depend on the machine's state.
+  t.ok(run.code === 0 || run.stderr.includes('unix:///run/kapal/kapal.sock'), run.stderr);
 });
 
 t.test("an unknown command exits 1 with docker's wording", async (t) => {

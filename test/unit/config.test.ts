@@ -44,7 +44,8 @@ t.test('flags are parsed with dockerd names, short forms and repetition', async 
 
 t.test('a bad flag is one line naming it', async (t) => {
   t.throws(() => parseFlags(['--nope']), new ConfigError('unknown flag: --nope'));
-  t.throws(() => parseFlags(['-H']), /flag needs an argument: -H/);
+  t.throws(() => parseFlags(['-H']), /flag needs an argument: --host$/);
+  t.throws(() => parseFlags(['--bridge']), /flag needs an argument: --bridge$/);
   t.throws(() => parseFlags(['stray']), /unexpected argument: stray/);
   t.throws(() => parseFlags(['--log-opt', 'novalue']), /invalid value "novalue" for flag --log-opt/);
   t.throws(() => resolveConfig('f', {}, parseFlags(['--data-root', 'relative']).values), /data-root: must be an absolute path/);
