@@ -89,6 +89,15 @@ export async function buildApi(options: ApiOptions): Promise<BuiltApi> {
 
   const routes: RouteEntry[] = [];
   app.addHook('onRoute', (route) => {
+    // A wildcard route that serves several documented operations lists those instead of itself.
+    const documents = (route.config as { documents?: string[] } | undefined)?.documents;
+    if (documents) {
+      for (const doc of documents) {
+        const [method, url] = doc.split(' ') as [string, string];
+        routes.push({ method, url });
+      }
+      return;
+    }
     const methods = Array.isArray(route.method) ? route.method : [route.method];
     for (const method of methods) routes.push({ method: method.toUpperCase(), url: route.url });
   });

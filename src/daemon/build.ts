@@ -6,7 +6,14 @@ import path from 'node:path';
 import type { FastifyBaseLogger } from 'fastify';
 import { buildApi, type BuiltApi } from '../api/app.js';
 import { readHostFacts } from '../runtime/host-facts.js';
+import type { Services } from '../api/routes/index.js';
+import { ContentStore } from '../images/content-store.js';
+import { LayerStore } from '../images/layer-store.js';
+import { RegistryClient } from '../images/registry/client.js';
+import { ImageService } from '../service/image-service.js';
+import { RegistryService } from '../service/registry-service.js';
 import { SystemService } from '../service/system-service.js';
+import { ImageStore } from '../store/image-store.js';
 import { openDatabase, type Db } from '../store/database.js';
 import { EngineStore } from '../store/engine-store.js';
 import { readBuildInfo } from './build-info.js';
@@ -21,6 +28,37 @@ export interface Daemon {
   api: BuiltApi;
   listeners: Listener[];
   close(): Promise<void>;
+}
+
+/** Stores and services over an open database; the daemon and in-process tests share it. */
+export function createServices(config: DaemonConfig, db: Db, log: FastifyBaseLogger): Services {
+  const host = readHostFacts();
+  const imagesRoot = path.join(config.dataRoot, 'images');
+  const imageStore = new ImageStore(db);
+  const content = new ContentStore(imagesRoot);
+  const images = new ImageService({
+    store: imageStore,
+    content,
+    layers: new LayerStore(imagesRoot),
+    platform: { os: 'linux', architecture: host.goArch },
+  });
+  const registry = new RegistryService({
+    images,
+    store: imageStore,
+    content,
+    client: new RegistryClient({ insecure: config.insecureRegistries, mirrors: config.registryMirrors, userAgent: `kapal/${readBuildInfo().version}` }),
+    platform: { os: 'linux', architecture: host.goArch },
+  });
+  const collected = images.collect({ atStart: true });
+  if (collected.layers + collected.blobs > 0) log.info(collected, 'removed image data no image references');
+  const system = new SystemService({
+    config,
+    host,
+    build: readBuildInfo(),
+    engine: new EngineStore(db),
+    counts: () => ({ containers: { running: 0, paused: 0, stopped: 0 }, images: images.count() }),
+  });
+  return { system, images, registry };
 }
 
 export async function buildDaemon(config: DaemonConfig, log: FastifyBaseLogger): Promise<Daemon> {
@@ -42,15 +80,9 @@ export async function buildDaemon(config: DaemonConfig, log: FastifyBaseLogger):
     });
 
     const build = readBuildInfo();
-    const system = new SystemService({
-      config,
-      host: readHostFacts(),
-      build,
-      engine: new EngineStore(db),
-      counts: () => ({ containers: { running: 0, paused: 0, stopped: 0 }, images: 0 }),
-    });
+    const services = createServices(config, db, log);
 
-    const api = await buildApi({ services: { system }, logger: log, serverName: `kapal/${build.version} (linux)` });
+    const api = await buildApi({ services, logger: log, serverName: `kapal/${build.version} (linux)` });
     const listeners = await listenAll(config, (server) => api.attach(server), log).catch(async (err) => {
       await api.close();
       throw err;

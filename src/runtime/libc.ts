@@ -18,6 +18,10 @@ const c = {
   sendto: libc.func('intptr_t sendto(int fd, const void *buf, size_t len, int flags, const void *addr, uint32_t addrlen)'),
   close: libc.func('int close(int fd)'),
   getgrnam: libc.func('kapal_group *getgrnam(const char *name)'),
+  mknod: libc.func('int mknod(const char *path, uint32_t mode, uint64_t dev)'),
+  lsetxattr: libc.func('int lsetxattr(const char *path, const char *name, const void *value, size_t size, int flags)'),
+  lgetxattr: libc.func('intptr_t lgetxattr(const char *path, const char *name, void *value, size_t size)'),
+  llistxattr: libc.func('intptr_t llistxattr(const char *path, void *list, size_t size)'),
 };
 
 const LOCK_EX = 2;
@@ -38,6 +42,7 @@ export class SyscallError extends Error {
 }
 
 export const EWOULDBLOCK = 11;
+export const ENODATA = 61;
 
 /** Takes an exclusive, non-blocking lock; returns false when another process holds it. */
 export function tryLockExclusive(fd: number, what: string): boolean {
@@ -75,4 +80,50 @@ export function sendNotify(socketPath: string, message: string): void {
   } finally {
     c.close(fd);
   }
+}
+
+/** makedev(3) as glibc packs it: 12+20 bits of major, 8+24 bits of minor. */
+function makedev(major: number, minor: number): bigint {
+  const ma = BigInt(major);
+  const mi = BigInt(minor);
+  return ((ma & 0xfffff000n) << 32n) | ((ma & 0xfffn) << 8n) | ((mi & 0xffffff00n) << 12n) | (mi & 0xffn);
+}
+
+/** mknod(2): `mode` carries the file type (S_IFCHR, S_IFBLK, S_IFIFO) and the permission bits. */
+export function mknod(path: string, mode: number, major = 0, minor = 0): void {
+  if (c.mknod(path, mode, makedev(major, minor)) !== 0) {
+    throw new SyscallError('mknod', koffi.errno(), `\`${path}\` mode ${mode.toString(8)} dev ${major}:${minor}`);
+  }
+}
+
+/** lsetxattr(2): sets an extended attribute on `path` itself, never on a symlink's target. */
+export function lsetxattr(path: string, name: string, value: Buffer): void {
+  if (c.lsetxattr(path, name, value, value.length, 0) !== 0) {
+    throw new SyscallError('lsetxattr', koffi.errno(), `\`${path}\` ${name}`);
+  }
+}
+
+/** lgetxattr(2): the attribute's value, or undefined when `path` has no such attribute. */
+export function lgetxattr(path: string, name: string): Buffer | undefined {
+  const size = Number(c.lgetxattr(path, name, null, 0));
+  if (size < 0) {
+    const errno = koffi.errno();
+    if (errno === ENODATA) return undefined;
+    throw new SyscallError('lgetxattr', errno, `\`${path}\` ${name}`);
+  }
+  const value = Buffer.alloc(size);
+  const got = Number(c.lgetxattr(path, name, value, size));
+  if (got < 0) throw new SyscallError('lgetxattr', koffi.errno(), `\`${path}\` ${name}`);
+  return value.subarray(0, got);
+}
+
+/** llistxattr(2): the names of `path`'s own extended attributes (all namespaces root can see). */
+export function llistxattr(path: string): string[] {
+  const size = Number(c.llistxattr(path, null, 0));
+  if (size < 0) throw new SyscallError('llistxattr', koffi.errno(), `\`${path}\``);
+  if (size === 0) return [];
+  const list = Buffer.alloc(size);
+  const got = Number(c.llistxattr(path, list, size));
+  if (got < 0) throw new SyscallError('llistxattr', koffi.errno(), `\`${path}\``);
+  return list.subarray(0, got).toString('utf8').split('\0').filter(Boolean);
 }

@@ -6,12 +6,9 @@ import path from 'node:path';
 import { pino } from 'pino';
 import type { FastifyBaseLogger } from 'fastify';
 import { buildApi, type Api, type BuiltApi } from '../../src/api/app.js';
-import { readBuildInfo } from '../../src/daemon/build-info.js';
+import { createServices } from '../../src/daemon/build.js';
 import { resolveConfig } from '../../src/daemon/config.js';
-import { readHostFacts } from '../../src/runtime/host-facts.js';
-import { SystemService } from '../../src/service/system-service.js';
 import { openDatabase } from '../../src/store/database.js';
-import { EngineStore } from '../../src/store/engine-store.js';
 import { makeTempDir } from './daemon.js';
 
 export interface TestApi {
@@ -33,14 +30,8 @@ export async function startApi(
   const config = resolveConfig('/dev/null', {}, { 'data-root': path.join(dir, 'data'), 'exec-root': path.join(dir, 'exec') });
   let logged = '';
   const logger = pino({ level: 'info' }, { write: (s: string) => (logged += s) }) as unknown as FastifyBaseLogger;
-  const system = new SystemService({
-    config,
-    host: readHostFacts(),
-    build: readBuildInfo(),
-    engine: new EngineStore(db),
-    counts: () => ({ containers: { running: 0, paused: 0, stopped: 0 }, images: 0 }),
-  });
-  const api = await buildApi({ services: { system }, logger, serverName: 'kapal/test (linux)', ...(extraRoutes ? { extraRoutes } : {}) });
+  const services = createServices(config, db, logger);
+  const api = await buildApi({ services, logger, serverName: 'kapal/test (linux)', ...(extraRoutes ? { extraRoutes } : {}) });
   const server = http.createServer();
   api.attach(server);
   const socket = path.join(dir, 'api.sock');

@@ -1,0 +1,50 @@
+// POST /images/create: with fromSrc=- imports a root file system tar from the body; with
+// fromImage pulls from a registry. Both answer with a JSON progress stream.
+
+import type { Readable } from 'node:stream';
+import { z } from 'zod';
+import type { Api } from '../../app.js';
+import { invalidArgument } from '../../../domain/errors.js';
+import { decodeRegistryAuth } from '../../../images/registry/auth-config.js';
+import { parseRepoAndTag, parseTagTarget } from '../../../images/reference.js';
+import { startResponseStream } from '../../streams/response-stream.js';
+import { LazyProgressStream, writeProgress } from '../../streams/progress.js';
+import type { Services } from '../index.js';
+
+const query = z.looseObject({
+  fromImage: z.string().optional(),
+  fromSrc: z.string().optional(),
+  repo: z.string().optional(),
+  tag: z.string().optional(),
+  message: z.string().optional(),
+  changes: z.union([z.string(), z.array(z.string())]).optional(),
+  platform: z.string().optional(),
+});
+
+export default function createImage(app: Api, { images, registry }: Services): void {
+  app.post('/images/create', { schema: { querystring: query } }, async (request, reply) => {
+    const q = request.query;
+    if (q.fromSrc !== undefined) {
+      if (q.fromSrc !== '-') throw invalidArgument('importing from a URL is not supported; send the archive in the body (fromSrc=-)');
+      const body = request.body as Readable | undefined;
+      if (!body || typeof body.pipe !== 'function') throw invalidArgument('an archive is required in the request body');
+      // docker import sends the tag inside repo ("myimp:1") with an empty tag.
+      const repo = q.repo ? parseTagTarget(q.repo, q.tag ?? '') : undefined;
+      const id = await images.import(body, { repo, message: q.message ?? 'Imported from -', changes: [q.changes ?? []].flat() });
+      const res = startResponseStream(reply, 'application/json');
+      writeProgress(res, { status: id });
+      res.end();
+      return;
+    }
+    if (q.fromImage === undefined) throw invalidArgument('Missing fromImage or fromSrc');
+    const ref = parseRepoAndTag(q.fromImage, q.tag ?? '');
+    const auth = decodeRegistryAuth(request.headers['x-registry-auth'] as string | undefined);
+    const stream = new LazyProgressStream(reply, request);
+    try {
+      await registry.pull(ref, auth, stream.write);
+    } catch (err) {
+      stream.fail(err);
+    }
+    stream.end();
+  });
+}

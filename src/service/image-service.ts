@@ -1,0 +1,352 @@
+// Image use cases: find an image by any name docker accepts, load archives, tag, remove, and
+// collect garbage. Layers are unpacked once per chain ID; an interrupted load leaves only
+// unreferenced blobs and staging directories, which collect() removes at start.
+
+import type { Readable } from 'node:stream';
+import { conflict, invalidArgument, notFound } from '../domain/errors.js';
+import type { Image } from '../domain/image.js';
+import type { ContentStore } from '../images/content-store.js';
+import type { LayerStore } from '../images/layer-store.js';
+import { planLoad, type LoadPlan } from '../images/archive/load-plan.js';
+import { stageArchive } from '../images/archive/stage-archive.js';
+import { writeArchive, type SavedImage } from '../images/archive/write-archive.js';
+import { importConfig } from '../images/import-config.js';
+import {
+  canonicalString,
+  familiarString,
+  isFullImageId,
+  looksLikeIdPrefix,
+  parseReference,
+  withDefaultTag,
+  type Reference,
+} from '../images/reference.js';
+import { unpackLayer } from '../images/unpack/unpack-layer.js';
+import { collectGarbage, type Collected } from '../images/garbage.js';
+import { layerMediaType, unpackPlan, writeManifest, type LayerEvent } from '../images/plan-unpacker.js';
+import type { ImageStore, MovedRef, NewImage } from '../store/image-store.js';
+
+export interface ImageServiceDeps {
+  store: ImageStore;
+  content: ContentStore;
+  layers: LayerStore;
+  platform: { os: string; architecture: string };
+}
+
+/** One line of a JSON progress stream (docker's jsonmessage). */
+export interface ProgressMessage {
+  stream?: string;
+  status?: string;
+  id?: string;
+  progressDetail?: { current?: number; total?: number };
+}
+
+export type DeleteItem = { Untagged: string } | { Deleted: string };
+
+export type { LayerEvent } from '../images/plan-unpacker.js';
+
+export interface RefToAdd {
+  name: string;
+  kind: 'tag' | 'digest';
+}
+
+
+export class ImageService {
+  /**
+   * Loads in flight. Their blobs and layers are written before they are registered, so garbage
+   * is collected at runtime only when none is in flight (otherwise at the next collection).
+   */
+  private active = 0;
+
+  constructor(private readonly deps: ImageServiceDeps) {}
+
+  count(): number {
+    return this.deps.store.count();
+  }
+
+  list(): Image[] {
+    return this.deps.store.list();
+  }
+
+  /** moby's lookup order: full ID, a reference (default tag latest), then a unique ID prefix. */
+  find(name: string): Image | undefined {
+    const { store } = this.deps;
+    if (isFullImageId(name)) return store.get(name.startsWith('sha256:') ? name : `sha256:${name}`);
+    let ref: Reference | undefined;
+    try {
+      ref = withDefaultTag(parseReference(name));
+    } catch {
+      ref = undefined;
+    }
+    if (ref) {
+      const id = store.imageIdOfRef(canonicalString(ref));
+      if (id) return store.get(id);
+    }
+    if (looksLikeIdPrefix(name)) {
+      const ids = store.idsWithPrefix(name.replace(/^sha256:/, ''));
+      if (ids.length === 1) return store.get(ids[0]!);
+    }
+    return undefined;
+  }
+
+  get(name: string): Image {
+    const image = this.find(name);
+    if (!image) throw notFound(`No such image: ${this.displayName(name)}`);
+    return image;
+  }
+
+  /** docker names a missing image in familiar form with its tag: "busybox:latest". */
+  private displayName(name: string): string {
+    if (looksLikeIdPrefix(name)) return name;
+    try {
+      return familiarString(withDefaultTag(parseReference(name)));
+    } catch {
+      return name;
+    }
+  }
+
+  /** The image's layer directories, topmost first (overlayfs lowerdir order). */
+  layerPaths(image: Image): string[] {
+    return image.layers.map((l) => this.deps.layers.path(l.chainId)).reverse();
+  }
+
+  /** Unpacked size of each layer, bottom first. */
+  layerSizes(image: Image): number[] {
+    return image.layers.map((l) => this.deps.store.layerSize(l.chainId) ?? 0);
+  }
+
+  /**
+   * GET /images/get, as moby: a repository name without tag saves every tag of that repository,
+   * a tag or digest saves that name, and an ID saves the image untagged. Several names of one
+   * image make one entry.
+   */
+  save(names: string[]): Readable {
+    const byId = new Map<string, SavedImage>();
+    const add = (image: Image, tags: string[]) => {
+      const entry = byId.get(image.id) ?? { image, tags: [] };
+      byId.set(image.id, entry);
+      for (const t of tags) if (!entry.tags.includes(t)) entry.tags.push(t);
+    };
+    for (const name of names) {
+      const repo = this.repositoryOnly(name);
+      if (repo) {
+        const tagged = this.deps.store.list().filter((i) => i.tags.some((t) => sameRepository(t, repo)));
+        if (tagged.length === 0) throw notFound(`No such image: ${familiarString(withDefaultTag(repo))}`);
+        for (const image of tagged) add(image, image.tags.filter((t) => sameRepository(t, repo)));
+        continue;
+      }
+      const image = this.get(name);
+      const ref = this.refOf(name, image);
+      add(image, ref ? [ref] : []);
+    }
+    return writeArchive([...byId.values()], this.deps.content);
+  }
+
+  /** `name` as a repository without tag or digest, when it is one (moby's IsNameOnly). */
+  private repositoryOnly(name: string): Reference | undefined {
+    if (looksLikeIdPrefix(name) && this.find(name)?.id.startsWith(`sha256:${name.replace(/^sha256:/, '')}`)) return undefined;
+    try {
+      const ref = parseReference(name);
+      return ref.tag === undefined && ref.digest === undefined ? ref : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** The canonical tag or digest `name` designates, when it names `image` (not an ID). */
+  private refOf(name: string, image: Image): string | undefined {
+    try {
+      const canonical = canonicalString(withDefaultTag(parseReference(name)));
+      return image.tags.includes(canonical) || image.digests.includes(canonical) ? canonical : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  tag(name: string, target: Reference): void {
+    const image = this.get(name);
+    if (target.digest) throw invalidArgument('refusing to create a tag with a digest reference');
+    this.deps.store.tag(canonicalString(withDefaultTag(target)), image.id);
+  }
+
+  /**
+   * DELETE /images/{name}: by reference it untags, and deletes the image when that was its last
+   * name; by ID it deletes the image with all its names (more than one repository needs force).
+   */
+  remove(name: string, opts: { force: boolean; prune: boolean }): DeleteItem[] {
+    const image = this.get(name);
+    const items: DeleteItem[] = [];
+    const byId = image.id === name || image.id === `sha256:${name}` || (looksLikeIdPrefix(name) && !this.isRefName(name));
+    const names = [...image.tags, ...image.digests];
+    if (!byId) {
+      const ref = canonicalString(withDefaultTag(parseReference(name)));
+      this.deps.store.removeRef(ref);
+      items.push({ Untagged: familiarString(parseReference(ref)) });
+      let remaining = names.filter((n) => n !== ref);
+      // As moby: when the last tag of a repository goes, that repository's digests go with it.
+      if (!isDigestRef(ref) && !remaining.some((n) => !isDigestRef(n) && sameRepository(n, parseReference(ref)))) {
+        for (const digest of remaining.filter((n) => isDigestRef(n) && sameRepository(n, parseReference(ref)))) {
+          this.deps.store.removeRef(digest);
+          items.push({ Untagged: familiarString(parseReference(digest)) });
+        }
+        remaining = remaining.filter((n) => !(isDigestRef(n) && sameRepository(n, parseReference(ref))));
+      }
+      if (remaining.length > 0) return items;
+    } else {
+      const repos = new Set(image.tags.map((t) => parseReference(t).path + parseReference(t).domain));
+      if (repos.size > 1 && !opts.force) {
+        throw conflict(`conflict: unable to delete ${shortId(image.id)} (must be forced) - image is referenced in multiple repositories`);
+      }
+      for (const n of names) {
+        this.deps.store.removeRef(n);
+        items.push({ Untagged: familiarString(parseReference(n)) });
+      }
+    }
+    this.deps.store.deleteImage(image.id);
+    items.push({ Deleted: image.id });
+    if (opts.prune) this.collect();
+    return items;
+  }
+
+  private isRefName(name: string): boolean {
+    try {
+      return this.deps.store.imageIdOfRef(canonicalString(withDefaultTag(parseReference(name)))) !== undefined;
+    } catch {
+      return false;
+    }
+  }
+
+  /** POST /images/load: every image in the archive, then one message per name. */
+  load(input: Readable, progress: (m: ProgressMessage) => void): Promise<void> {
+    return this.writing(async () => {
+      const staged = await stageArchive(input, this.deps.content);
+      const plans = planLoad(staged, this.deps.content, this.deps.platform);
+      if (plans.length === 0) throw invalidArgument('invalid image archive: it holds no image for this platform');
+      for (const plan of plans) {
+        const names = plan.names.map((n) => withDefaultTag(parseReference(n)));
+        const refs = names.map((r) => ({ name: canonicalString(r), kind: 'tag' as const }));
+        const { image, moved } = await this.registerPlan(plan, refs, (layer) => {
+          if (layer.unpacked) {
+            progress({ status: 'Loading layer', id: shortId(layer.diffId), progressDetail: { current: layer.size, total: layer.size } });
+          }
+        });
+        for (const m of moved) {
+          progress({
+            stream: `The image ${familiarString(parseReference(m.name))} already exists, renaming the old one with ID ${m.from} to empty string\n`,
+          });
+        }
+        if (names.length === 0) progress({ stream: `Loaded image ID: ${image.id}\n` });
+        for (const r of names) progress({ stream: `Loaded image: ${familiarString(r)}\n` });
+      }
+    });
+  }
+
+  /**
+   * POST /images/create?fromSrc=-: a root file system tar (plain, gzip or zstd) becomes a
+   * one-layer image; returns its ID.
+   */
+  import(input: Readable, opts: { repo: Reference | undefined; message: string; changes: string[] }): Promise<string> {
+    return this.writing(async () => {
+      const { content, layers, store } = this.deps;
+      // Changes are checked before anything is written.
+      const probe = importConfig({ diffId: '', architecture: this.deps.platform.architecture, message: opts.message, changes: opts.changes, now: new Date() });
+      const blob = await content.write(input);
+      const staging = layers.stage();
+      let unpacked;
+      try {
+        unpacked = await unpackLayer(content.open(blob.digest), staging);
+        layers.commit(staging, unpacked.diffId);
+      } catch (err) {
+        layers.discard(staging);
+        throw err;
+      }
+      const config = Buffer.from(JSON.stringify({ ...probe, rootfs: { type: 'layers', diff_ids: [unpacked.diffId] } }));
+      const configBlob = await content.writeBytes(config);
+      const layer = { chainId: unpacked.diffId, diffId: unpacked.diffId, digest: blob.digest, mediaType: layerMediaType(unpacked.compressed), size: blob.size };
+      const manifestDigest = await writeManifest(content, configBlob, [layer]);
+      const refs = opts.repo ? [{ name: canonicalString(withDefaultTag(opts.repo)), kind: 'tag' as const }] : [];
+      const known = store.layerSize(layer.chainId);
+      store.register(
+        { id: configBlob.digest, config, manifestDigest, layers: [layer], size: known ?? unpacked.unpackedSize },
+        known === undefined ? [{ chainId: layer.chainId, diffId: layer.diffId, parent: null, size: unpacked.unpackedSize }] : [],
+        refs,
+      );
+      return configBlob.digest;
+    });
+  }
+
+  /**
+   * POST /images/prune: dangling images (no tag), or with dangling=false every image, that
+   * match the filters; nothing uses images yet, so all qualify.
+   */
+  prune(filters: Map<string, string[]>): { deleted: DeleteItem[]; reclaimed: number } {
+    const danglingOnly = !['false', '0'].includes((filters.get('dangling')?.[0] ?? 'true').toLowerCase());
+    const until = filters.get('until')?.[0];
+    const cutoff = until === undefined ? Infinity : untilCutoff(until);
+    const labels = filters.get('label') ?? [];
+    const deleted: DeleteItem[] = [];
+    for (const image of this.deps.store.list()) {
+      if (danglingOnly && image.tags.length > 0) continue;
+      if (Date.parse(image.createdAt) >= cutoff) continue;
+      const imageLabels = image.parsed.config?.Labels ?? {};
+      if (!labels.every((l) => (l.includes('=') ? imageLabels[l.slice(0, l.indexOf('='))] === l.slice(l.indexOf('=') + 1) : l in imageLabels))) continue;
+      deleted.push(...this.remove(image.id, { force: true, prune: false }));
+    }
+    return { deleted, reclaimed: this.collect().bytes };
+  }
+
+  /**
+   * Runs an operation that writes blobs and layers before it registers them; garbage is not
+   * collected while one runs, and what a failed one left is collected when the last one ends.
+   */
+  async writing<T>(operation: () => Promise<T>): Promise<T> {
+    this.active++;
+    try {
+      return await operation();
+    } finally {
+      this.active--;
+      this.collect();
+    }
+  }
+
+  /**
+   * Unpacks the layers of a plan (whose blobs are in the content store) that no image has yet,
+   * then registers layers, image and names in one transaction. Call inside writing().
+   */
+  async registerPlan(plan: LoadPlan, refs: RefToAdd[], onLayer: (layer: LayerEvent) => void = () => {}): Promise<{ image: NewImage; moved: MovedRef[] }> {
+    const { image, newLayers } = await unpackPlan(this.deps, plan, onLayer, { cleanUpOnFailure: this.active === 1 });
+    const moved = this.deps.store.register(image, newLayers, refs);
+    return { image, moved };
+  }
+
+  /** See collectGarbage(); at runtime only while no write is in flight. */
+  collect(opts: { atStart?: boolean } = {}): Collected {
+    if (this.active > 0 && !opts.atStart) return { layers: 0, blobs: 0, bytes: 0 };
+    return collectGarbage(this.deps, opts.atStart === true);
+  }
+}
+
+/** `until` as docker takes it: a duration before now (24h, 30m) or a timestamp. */
+function untilCutoff(until: string): number {
+  const m = /^(\d+(?:\.\d+)?)(ns|us|ms|s|m|h)$/.exec(until);
+  if (m) {
+    const unit = { ns: 1e-6, us: 1e-3, ms: 1, s: 1e3, m: 6e4, h: 3.6e6 }[m[2] as 'h'];
+    return Date.now() - Number(m[1]) * unit;
+  }
+  const t = /^\d+(\.\d+)?$/.test(until) ? Number(until) * 1000 : Date.parse(until);
+  if (Number.isNaN(t)) throw invalidArgument(`invalid filter 'until=${until}'`);
+  return t;
+}
+
+function isDigestRef(canonical: string): boolean {
+  return parseReference(canonical).digest !== undefined;
+}
+
+function sameRepository(canonical: string, repo: Reference): boolean {
+  const ref = parseReference(canonical);
+  return ref.domain === repo.domain && ref.path === repo.path;
+}
+
+export function shortId(id: string): string {
+  return id.replace(/^sha256:/, '').slice(0, 12);
+}
+
