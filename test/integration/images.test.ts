@@ -270,3 +270,18 @@ t.test('an archive whose layer is truncated inside a huge entry fails cleanly an
   t.same((await d.request('GET', '/images/json')).json(), []);
   for (const dir of ['layers', 'tmp']) t.same(readdirSync(path.join(d.dataRoot, 'images', dir)), [], dir);
 });
+
+t.test('a gzip or zstd compressed archive loads like the plain one (docker load < image.tar.gz)', async (t) => {
+  const { gzipSync } = await import('node:zlib');
+  const { execFileSync } = await import('node:child_process');
+  const fixture = buildFixtureImage(t);
+  const d = await startDaemon(t, 'imgcompressed');
+  const plain = readFileSync(fixture.dockerArchive);
+  const variants: [string, Buffer][] = [['gzip', gzipSync(plain)], ['zstd', execFileSync('zstd', ['-q', '-c'], { input: plain, maxBuffer: 1 << 28 })]];
+  for (const [kind, body] of variants) {
+    const res = await d.request('POST', '/images/load', { body, headers: { 'Content-Type': 'application/x-tar' } });
+    t.same(lines(res.text), [{ stream: 'Loaded image: busybox:latest\n' }], kind);
+    t.equal((await d.request('GET', '/images/busybox/json')).json().Id, fixture.id, kind);
+    await d.request('DELETE', '/images/busybox');
+  }
+});

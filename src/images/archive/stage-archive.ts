@@ -10,6 +10,7 @@ import { pipeline } from 'node:stream/promises';
 import tar from 'tar-stream';
 import { invalidArgument } from '../../domain/errors.js';
 import type { BlobInfo, ContentStore } from '../content-store.js';
+import { decompressor, sniffCompression } from '../unpack/compression.js';
 
 export interface StagedArchive {
   files: Map<string, BlobInfo>;
@@ -59,7 +60,10 @@ export async function stageArchive(input: Readable, content: ContentStore): Prom
     stream.resume();
   });
   try {
-    await pipeline(input, extract);
+    // `docker load < image.tar.gz` works with moby: the archive itself may be compressed.
+    const { kind, body } = await sniffCompression(input);
+    const stage = decompressor(kind);
+    await (stage === undefined ? pipeline(body, extract) : pipeline(body, stage, extract));
   } catch (err) {
     if ((err as { kind?: string }).kind) throw err;
     throw invalidArgument(`invalid image archive: ${(err as Error).message}`);

@@ -3,7 +3,7 @@
 
 import { Decompress } from 'fzstd';
 import { createGunzip } from 'node:zlib';
-import type { Transform } from 'node:stream';
+import { Readable, type Transform } from 'node:stream';
 import { ZstdFrameWalker } from './zstd-frames.js';
 
 export type Compression = 'none' | 'gzip' | 'zstd';
@@ -56,4 +56,33 @@ export function decompressor(kind: Compression): Decompressor | undefined {
   if (kind === 'gzip') return createGunzip();
   if (kind === 'zstd') return decompressZstd;
   return undefined;
+}
+
+/** Reads the first bytes to pick a decompressor, then replays them ahead of the rest. */
+export async function sniffCompression(input: Readable, onChunk: (chunk: Buffer) => void = () => {}): Promise<{ kind: Compression; body: Readable }> {
+  const chunks = (async function* () {
+    for await (const chunk of input) {
+      const buf = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as string);
+      onChunk(buf);
+      yield buf;
+    }
+  })();
+  const head: Buffer[] = [];
+  while (head.reduce((n, b) => n + b.length, 0) < MAGIC_BYTES) {
+    const next = await chunks.next();
+    if (next.done) break;
+    head.push(next.value);
+  }
+  const body = Readable.from(
+    (async function* () {
+      try {
+        yield* head;
+        yield* chunks;
+      } finally {
+        await chunks.return(undefined);
+      }
+    })(),
+    { objectMode: false },
+  );
+  return { kind: detectCompression(Buffer.concat(head)), body };
 }

@@ -7,7 +7,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import tar from 'tar-stream';
 import { invalidArgument, isKapalError, KapalError } from '../../domain/errors.js';
-import { detectCompression, decompressor, MAGIC_BYTES, type Compression } from './compression.js';
+import { decompressor, sniffCompression, type Compression } from './compression.js';
 import { toLayerEntry, type NoteSink, type RawHeader } from './layer-entry.js';
 import { entryComponents, LayerRoot } from './safe-path.js';
 import { applyWhiteout, isWhiteout } from './whiteout.js';
@@ -31,35 +31,6 @@ export interface UnpackResult {
 }
 
 const BLOCK = 512;
-
-/** Reads the first bytes to pick a decompressor, then replays them ahead of the rest. */
-async function peek(input: Readable, onChunk: (chunk: Buffer) => void): Promise<{ kind: Compression; body: Readable }> {
-  const chunks = (async function* () {
-    for await (const chunk of input) {
-      const buf = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as string);
-      onChunk(buf);
-      yield buf;
-    }
-  })();
-  const head: Buffer[] = [];
-  while (head.reduce((n, b) => n + b.length, 0) < MAGIC_BYTES) {
-    const next = await chunks.next();
-    if (next.done) break;
-    head.push(next.value);
-  }
-  const body = Readable.from(
-    (async function* () {
-      try {
-        yield* head;
-        yield* chunks;
-      } finally {
-        await chunks.return(undefined);
-      }
-    })(),
-    { objectMode: false },
-  );
-  return { kind: detectCompression(Buffer.concat(head)), body };
-}
 
 /** Writes the uncompressed tar into tar-stream, honouring its back-pressure, until tar-stream has seen the end. */
 async function feedTar(source: AsyncIterable<Buffer>, extract: tar.Extract, failed: Promise<never>, onChunk: (c: Buffer) => void): Promise<void> {
@@ -138,7 +109,7 @@ export async function unpackLayer(input: Readable, dest: string, opts: UnpackOpt
 
   let kind: Compression = 'none';
   try {
-    const peeked = await peek(input, (chunk) => {
+    const peeked = await sniffCompression(input, (chunk) => {
       size += chunk.length;
       digest.update(chunk);
     });
