@@ -78,7 +78,7 @@ export async function unpackPlan(
       } else {
         const staging = deps.layers.stage();
         try {
-          const result = await unpackLayer(deps.content.open(planned.blob.digest), staging);
+          const result = await unpackLayer(deps.content.open(planned.blob.digest), staging, { knownDigest: planned.blob.digest });
           if (result.diffId !== diffId) {
             throw invalidArgument(`invalid image ${plan.config.digest}: layer ${i} has diff ID ${result.diffId}, the config says ${diffId}`);
           }

@@ -253,7 +253,7 @@ export class ImageService {
       const staging = layers.stage();
       let unpacked;
       try {
-        unpacked = await unpackLayer(content.open(blob.digest), staging);
+        unpacked = await unpackLayer(content.open(blob.digest), staging, { knownDigest: blob.digest });
         layers.commit(staging, unpacked.diffId);
       } catch (err) {
         layers.discard(staging);

@@ -2,8 +2,7 @@
 // file capabilities, so it comes first; mode comes after the xattrs; times come last.
 // Every call here acts on the entry itself and never follows a symlink.
 
-import { chmodSync, lchownSync, lstatSync, lutimesSync } from 'node:fs';
-import type { FileHandle } from 'node:fs/promises';
+import { chmodSync, fchmodSync, fchownSync, futimesSync, lchownSync, lstatSync, lutimesSync } from 'node:fs';
 import { constants } from 'node:os';
 import { lsetxattr, SyscallError } from '../../runtime/libc.js';
 import type { LayerEntry, NoteSink } from './layer-entry.js';
@@ -34,11 +33,11 @@ export function setXattrs(path: string, entry: LayerEntry, note: NoteSink): void
 }
 
 /** For a regular file, through the descriptor it was written by. */
-export async function applyFileMetadata(file: FileHandle, path: string, entry: LayerEntry, note: NoteSink): Promise<void> {
-  await file.chown(entry.uid, entry.gid);
+export function applyFileMetadata(fd: number, path: string, entry: LayerEntry, note: NoteSink): void {
+  fchownSync(fd, entry.uid, entry.gid);
   setXattrs(path, entry, note);
-  await file.chmod(entry.mode);
-  await file.utimes(entry.atime, entry.mtime);
+  fchmodSync(fd, entry.mode);
+  futimesSync(fd, entry.atime, entry.mtime);
 }
 
 /**

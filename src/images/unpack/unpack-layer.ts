@@ -16,6 +16,11 @@ import { writeEntry, type PendingDirTimes } from './write-entry.js';
 export interface UnpackOptions {
   /** Entries skipped and attributes not kept; nothing is dropped without one. */
   onNote?: NoteSink;
+  /**
+   * The digest of the input when the caller already verified it (a blob from the content
+   * store): it is not computed again, and an uncompressed layer's diff ID is that digest.
+   */
+  knownDigest?: string;
 }
 
 export interface UnpackResult {
@@ -56,7 +61,7 @@ function applyDirTimes(root: LayerRoot, pending: PendingDirTimes[]): void {
 export async function unpackLayer(input: Readable, dest: string, opts: UnpackOptions = {}): Promise<UnpackResult> {
   const note: NoteSink = opts.onNote ?? (() => {});
   const root = new LayerRoot(dest);
-  const digest = createHash('sha256');
+  const digest = opts.knownDigest === undefined ? createHash('sha256') : undefined;
   const diffId = createHash('sha256');
   let size = 0;
   let unpackedSize = 0;
@@ -111,13 +116,15 @@ export async function unpackLayer(input: Readable, dest: string, opts: UnpackOpt
   try {
     const peeked = await sniffCompression(input, (chunk) => {
       size += chunk.length;
-      digest.update(chunk);
+      digest?.update(chunk);
     });
     kind = peeked.kind;
+    // Uncompressed, the tar is the input: its diff ID is the input's digest, hashed once.
+    const hashTar = kind !== 'none';
     const feed = (source: AsyncIterable<Buffer>) =>
       feedTar(source, extract, failed, (chunk) => {
         tarSize += chunk.length;
-        diffId.update(chunk);
+        if (hashTar) diffId.update(chunk);
       });
     const stage = decompressor(kind);
     if (stage === undefined) await pipeline(peeked.body, feed);
@@ -132,7 +139,9 @@ export async function unpackLayer(input: Readable, dest: string, opts: UnpackOpt
   // Go's tar reader ends quietly at a missing trailer; a layer cut exactly between entries is still cut.
   if (tarSize - entriesEnd < BLOCK) throw invalidArgument('layer tar ends without its end-of-archive blocks: truncated');
   applyDirTimes(root, pendingDirs);
-  return { diffId: `sha256:${diffId.digest('hex')}`, compressed: kind, digest: `sha256:${digest.digest('hex')}`, size, unpackedSize };
+  const inputDigest = opts.knownDigest ?? `sha256:${digest!.digest('hex')}`;
+  const tarDigest = kind === 'none' ? inputDigest : `sha256:${diffId.digest('hex')}`;
+  return { diffId: tarDigest, compressed: kind, digest: inputDigest, size, unpackedSize };
 }
 
 /** Refusals and file-system errors pass through; anything else came from a broken archive. */

@@ -1,0 +1,85 @@
+// The benchmark harness: a private kapald on its own directories and socket, timing with
+// warm-up excluded, and the machine facts every result is reported with.
+
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = fileURLToPath(new URL('../', import.meta.url));
+
+export interface Stats {
+  median: number;
+  min: number;
+  max: number;
+  runs: number;
+}
+
+export interface BenchDaemon {
+  dir: string;
+  socket: string;
+  request(method: string, url: string, body?: Buffer, headers?: Record<string, string>): Promise<{ status: number; body: Buffer }>;
+  stop(): Promise<void>;
+}
+
+export async function startDaemon(name: string): Promise<BenchDaemon> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), `kapal-bench-${name}-`));
+  const socket = path.join(dir, 'kapal.sock');
+  writeFileSync(path.join(dir, 'daemon.json'), '{}');
+  const proc: ChildProcess = spawn(
+    process.execPath,
+    [path.join(ROOT, 'bin/kapald'), '-H', `unix://${socket}`, '--data-root', path.join(dir, 'data'), '--exec-root', path.join(dir, 'exec'), '--config-file', path.join(dir, 'daemon.json')],
+    { stdio: 'ignore' },
+  );
+  const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
+  const request = (method: string, url: string, body?: Buffer, headers: Record<string, string> = {}) =>
+    new Promise<{ status: number; body: Buffer }>((resolve, reject) => {
+      const req = http.request({ socketPath: socket, method, path: url, headers: body ? { 'Content-Length': String(body.length), ...headers } : headers }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks) }));
+      });
+      req.on('error', reject);
+      req.end(body);
+    });
+  for (let i = 0; ; i++) {
+    try {
+      if ((await request('GET', '/_ping')).status === 200) break;
+    } catch {
+      if (i > 300) throw new Error('kapald did not start');
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+  return {
+    dir,
+    socket,
+    request,
+    async stop() {
+      proc.kill('SIGTERM');
+      await exited;
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Runs `fn` warm-up + runs times; `reset` between runs is not timed. */
+export async function measure(runs: number, fn: () => Promise<void>, reset: () => Promise<void> = async () => {}, warmup = 1): Promise<Stats> {
+  const times: number[] = [];
+  for (let i = 0; i < warmup + runs; i++) {
+    await reset();
+    const start = process.hrtime.bigint();
+    await fn();
+    const ms = Number(process.hrtime.bigint() - start) / 1e6;
+    if (i >= warmup) times.push(ms);
+  }
+  times.sort((a, b) => a - b);
+  return { median: times[Math.floor(times.length / 2)]!, min: times[0]!, max: times[times.length - 1]!, runs };
+}
+
+export function machineFacts() {
+  const mountinfo = readFileSync('/proc/self/mountinfo', 'utf8');
+  const cgroup = /\s\/sys\/fs\/cgroup\s.*\s-\scgroup2\s/.test(mountinfo) ? '2' : '1';
+  return { cores: os.availableParallelism(), memory: os.totalmem(), kernel: os.release(), cgroup, node: process.version, cpu: os.cpus()[0]?.model ?? '' };
+}

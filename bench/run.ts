@@ -1,0 +1,29 @@
+// npm run bench [-- --quick]: measures kapal on this machine and prints a markdown table; the
+// JSON goes to bench/results/ with the machine's facts. Numbers, never pass/fail.
+
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { machineFacts, ROOT, type Stats } from './harness.js';
+import { benchImages } from './images.js';
+
+const quick = process.argv.includes('--quick');
+const ms = (s: Stats) => `${s.median.toFixed(0)} ms (min ${s.min.toFixed(0)}, max ${s.max.toFixed(0)}, ${s.runs} runs)`;
+
+const facts = machineFacts();
+const images = await benchImages(quick);
+
+const rows: [string, string, string][] = [
+  [`load a ${(images.sizeBytes / 1e6).toFixed(0)} MB image`, ms(images.load), `${images.loadMBps.toFixed(0)} MB/s; target ≤ 400 ms`],
+  images.pull
+    ? [`pull it from a loopback registry`, ms(images.pull), `${images.pullMBps!.toFixed(0)} MB/s; target ≥ 200 MB/s`]
+    : ['pull from a loopback registry', 'skipped', images.pullSkipped ?? ''],
+];
+console.log(`kapal benchmarks: ${facts.cores} cores, kernel ${facts.kernel}, cgroup v${facts.cgroup}, node ${facts.node}${quick ? ' (quick)' : ''}\n`);
+console.log('| what | median | note |\n|---|---|---|');
+for (const [what, value, note] of rows) console.log(`| ${what} | ${value} | ${note} |`);
+
+const dir = path.join(ROOT, 'bench/results');
+mkdirSync(dir, { recursive: true });
+const file = path.join(dir, `${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
+writeFileSync(file, `${JSON.stringify({ date: new Date().toISOString(), quick, machine: facts, images }, null, 2)}\n`);
+console.log(`\nresults: ${path.relative(ROOT, file)}`);
