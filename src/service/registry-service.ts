@@ -86,20 +86,7 @@ export class RegistryService {
     const id = shortId(layer.digest);
     if (!content.has(layer.digest)) {
       const body = await client.fetchBlob(ref, layer.digest, auth);
-      let current = 0;
-      let last = 0;
-      const meter = new Transform({
-        transform(chunk: Buffer, _enc, done) {
-          current += chunk.length;
-          const now = Date.now();
-          if (now - last >= PROGRESS_INTERVAL_MS) {
-            last = now;
-            progress({ status: 'Downloading', progressDetail: { current, total: layer.size }, id });
-          }
-          done(null, chunk);
-        },
-      });
-      await content.write(body.pipe(meter), layer.digest);
+      await content.write(body.pipe(meter((current) => progress({ status: 'Downloading', progressDetail: { current, total: layer.size }, id }))), layer.digest);
       progress({ status: 'Verifying Checksum', progressDetail: {}, id });
     }
     progress({ status: 'Download complete', progressDetail: {}, id });
@@ -135,8 +122,9 @@ export class RegistryService {
           progress({ status: 'Layer already exists', progressDetail: {}, id });
           continue;
         }
-        progress({ status: 'Pushing', progressDetail: { current: 0, total: l.size }, id });
-        await client.pushBlob(target, l.digest, l.size, () => content.open(l.digest), auth);
+        const report = (current: number) => progress({ status: 'Pushing', progressDetail: { current, total: l.size }, id });
+        report(0);
+        await client.pushBlob(target, l.digest, l.size, () => content.open(l.digest).pipe(meter(report)), auth);
         progress({ status: 'Pushed', progressDetail: {}, id });
       }
       if (!(await client.blobExists(target, image.id, auth))) {
@@ -150,6 +138,30 @@ export class RegistryService {
       progress({ progressDetail: {}, aux: { Tag: target.tag, Digest: digest, Size: manifest.length } });
     }
   }
+}
+
+/**
+ * Passes bytes through and reports how many went by: at most every PROGRESS_INTERVAL_MS, and
+ * once more at the end, so a bar always finishes full.
+ */
+function meter(report: (current: number) => void): Transform {
+  let current = 0;
+  let last = 0;
+  return new Transform({
+    transform(chunk: Buffer, _enc, done) {
+      current += chunk.length;
+      const now = Date.now();
+      if (now - last >= PROGRESS_INTERVAL_MS) {
+        last = now;
+        report(current);
+      }
+      done(null, chunk);
+    },
+    flush(done) {
+      report(current);
+      done();
+    },
+  });
 }
 
 async function inParallel<T>(items: T[], limit: number, run: (item: T) => Promise<void>): Promise<void> {

@@ -21,7 +21,10 @@ t.test('push to a loopback registry, then pull it back into another daemon: same
   const out = lines(pushed.text);
   t.same(out[0], { status: `The push refers to repository [${name}]` });
   const id = fixture.diffIds[0]!.slice(7, 19);
-  t.same(out.filter((m) => m.id === id).map((m) => m.status), ['Preparing', 'Pushing', 'Pushed']);
+  const steps = out.filter((m) => m.id === id).map((m) => m.status);
+  t.same(steps.filter((s, i) => s !== steps[i - 1]), ['Preparing', 'Pushing', 'Pushed'], 'progress updates in between');
+  const pushing = out.filter((m) => m.id === id && m.status === 'Pushing');
+  t.equal(pushing.at(-1).progressDetail.current, pushing.at(-1).progressDetail.total, 'the last update is complete');
   const aux = out.at(-1).aux;
   t.equal(aux.Tag, '1');
   t.match(aux.Digest, /^sha256:[0-9a-f]{64}$/);
@@ -36,10 +39,13 @@ t.test('push to a loopback registry, then pull it back into another daemon: same
   t.same(msgs[0], { status: 'Pulling from x/busybox', id: '1' }, 'familiar name as docker prints it');
   const layerId = out.find((m) => m.status === 'Pushed') && msgs.find((m) => m.status === 'Pulling fs layer')?.id;
   t.ok(layerId);
+  const pullSteps = msgs.filter((m) => m.id === layerId).map((m) => m.status);
   t.same(
-    msgs.filter((m) => m.id === layerId).map((m) => m.status).filter((s) => s !== 'Downloading'),
-    ['Pulling fs layer', 'Verifying Checksum', 'Download complete', 'Extracting', 'Pull complete'],
+    pullSteps.filter((s, i) => s !== pullSteps[i - 1]),
+    ['Pulling fs layer', 'Downloading', 'Verifying Checksum', 'Download complete', 'Extracting', 'Pull complete'],
   );
+  const downloading = msgs.filter((m) => m.id === layerId && m.status === 'Downloading');
+  t.equal(downloading.at(-1).progressDetail.current, downloading.at(-1).progressDetail.total, 'the download bar ends full');
   t.same(msgs.at(-2), { status: `Digest: ${aux.Digest}` });
   t.same(msgs.at(-1), { status: `Status: Downloaded newer image for ${name}:1` });
   const inspect = (await b.request('GET', `/images/${name}:1/json`)).json();
