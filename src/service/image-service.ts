@@ -219,7 +219,7 @@ export class ImageService {
   load(input: Readable, progress: (m: ProgressMessage) => void): Promise<void> {
     return this.writing(async () => {
       const staged = await stageArchive(input, this.deps.content);
-      const plans = planLoad(staged, this.deps.content, this.deps.platform);
+      const plans = await planLoad(staged, this.deps.content, this.deps.platform);
       if (plans.length === 0) throw invalidArgument('invalid image archive: it holds no image for this platform');
       for (const plan of plans) {
         const names = plan.names.map((n) => withDefaultTag(parseReference(n)));

@@ -285,3 +285,38 @@ t.test('a gzip or zstd compressed archive loads like the plain one (docker load 
     await d.request('DELETE', '/images/busybox');
   }
 });
+
+t.test('a pre-1.10 archive (repositories and v1 image chains) loads; empty layers are history only', async (t) => {
+  const tar = (await import('tar-stream')).default;
+  const fixture = buildFixtureImage(t);
+  const d = await startDaemon(t, 'imglegacy');
+  const base = 'a'.repeat(64);
+  const top = 'b'.repeat(64);
+  const v1 = (id: string, parent: string | undefined, cmd: string) => JSON.stringify({
+    id, ...(parent ? { parent } : {}), created: '2015-06-01T00:00:00Z', architecture: 'amd64', os: 'linux',
+    container_config: { Cmd: ['/bin/sh', '-c', cmd] }, config: { Cmd: ['sh'], Env: ['PATH=/bin'] }, Size: 0,
+  });
+  const pack = tar.pack();
+  const chunks: Buffer[] = [];
+  const done = (async () => {
+    for await (const c of pack) chunks.push(c as Buffer);
+  })();
+  pack.entry({ name: 'repositories' }, JSON.stringify({ legacy: { '1': top } }));
+  pack.entry({ name: `${base}/VERSION` }, '1.0');
+  pack.entry({ name: `${base}/json` }, v1(base, undefined, '#(nop) MAINTAINER nobody'));
+  pack.entry({ name: `${base}/layer.tar` }, Buffer.alloc(1024));
+  pack.entry({ name: `${top}/VERSION` }, '1.0');
+  pack.entry({ name: `${top}/json` }, v1(top, base, '#(nop) ADD file:busybox in /'));
+  pack.entry({ name: `${top}/layer.tar` }, readFileSync(fixture.rootfsTar));
+  pack.finalize();
+  await done;
+  const res = await d.request('POST', '/images/load', { body: Buffer.concat(chunks), headers: { 'Content-Type': 'application/x-tar' } });
+  t.same(lines(res.text), [{ stream: 'Loaded image: legacy:1\n' }]);
+  const inspect = (await d.request('GET', '/images/legacy:1/json')).json();
+  t.same(inspect.RootFS.Layers, fixture.diffIds, 'the empty layer is not in rootfs');
+  t.same(inspect.Config.Cmd, ['sh']);
+  t.ok(statSync(path.join(inspect.GraphDriver.Data.LowerDir, 'bin/busybox')).isFile());
+  const history = (await d.request('GET', '/images/legacy:1/history')).json();
+  t.same(history.map((h: { CreatedBy: string }) => h.CreatedBy), ['/bin/sh -c #(nop) ADD file:busybox in /', '/bin/sh -c #(nop) MAINTAINER nobody']);
+  t.equal(history[1].Size, 0);
+});

@@ -5,6 +5,7 @@
 import { invalidArgument } from '../../domain/errors.js';
 import { MEDIA } from '../../domain/image.js';
 import type { BlobInfo, ContentStore } from '../content-store.js';
+import { planLegacyLoad } from './legacy-v1.js';
 import { resolveFile, type StagedArchive } from './stage-archive.js';
 
 export interface PlannedLayer {
@@ -38,7 +39,7 @@ interface OciManifest {
 
 const MAX_INDEX_DEPTH = 4;
 
-export function planLoad(staged: StagedArchive, content: ContentStore, host: { os: string; architecture: string }): LoadPlan[] {
+export async function planLoad(staged: StagedArchive, content: ContentStore, host: { os: string; architecture: string }): Promise<LoadPlan[]> {
   const readJson = <T>(blob: BlobInfo, what: string): T => {
     try {
       return JSON.parse(content.read(blob.digest).toString('utf8')) as T;
@@ -50,9 +51,8 @@ export function planLoad(staged: StagedArchive, content: ContentStore, host: { o
   const manifestJson = resolveFile(staged, 'manifest.json');
   if (manifestJson) return dockerSave(staged, readJson(manifestJson, 'manifest.json'), ociManifests);
   if (ociManifests.length > 0) return ociManifests;
-  if (resolveFile(staged, 'repositories')) {
-    throw invalidArgument('loading pre-1.10 docker save archives (repositories without manifest.json) is not supported yet');
-  }
+  const repositories = resolveFile(staged, 'repositories');
+  if (repositories) return planLegacyLoad(staged, content, repositories);
   throw invalidArgument('invalid image archive: no manifest.json or OCI index.json found');
 }
 
