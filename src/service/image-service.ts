@@ -94,14 +94,14 @@ export class ImageService {
     return image;
   }
 
-  /** docker names a missing image in familiar form with its tag: "busybox:latest". */
+  /**
+   * As moby's ErrImageDoesNotExist: a full ID as `sha256:<hex>`, anything else as a reference in
+   * familiar form with its tag ("busybox:latest", "deadbeef:latest"). A name that is not a valid
+   * reference is a 400 with the parser's message.
+   */
   private displayName(name: string): string {
-    if (looksLikeIdPrefix(name)) return name;
-    try {
-      return familiarString(withDefaultTag(parseReference(name)));
-    } catch {
-      return name;
-    }
+    if (isFullImageId(name)) return name.startsWith('sha256:') ? name : `sha256:${name}`;
+    return familiarString(withDefaultTag(parseReference(name)));
   }
 
   /** The image's layer directories, topmost first (overlayfs lowerdir order). */

@@ -67,13 +67,17 @@ t.test('a missing image is a 404 naming it as docker does', async (t) => {
   for (const [url, message] of [
     ['/images/nope/json', 'No such image: nope:latest'],
     ['/images/myrepo/app:1/history', 'No such image: myrepo/app:1'],
-    ['/images/deadbeef/json', 'No such image: deadbeef'],
+    ['/images/deadbeef/json', 'No such image: deadbeef:latest'],
+    [`/images/${'d'.repeat(64)}/json`, `No such image: sha256:${'d'.repeat(64)}`],
   ]) {
     const res = await d.request('GET', url!);
     t.equal(res.status, 404, url);
     t.same(res.json(), { message }, url);
   }
   t.equal((await d.request('DELETE', '/images/nope')).status, 404);
+  const invalid = await d.request('GET', '/images/Bad/json');
+  t.equal(invalid.status, 400, 'an invalid reference is a bad parameter, as in moby');
+  t.match(invalid.json().message, /must be lowercase/);
 });
 
 t.test('tag adds names with slashes and registries; lookups and filters find them', async (t) => {
