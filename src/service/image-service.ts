@@ -11,6 +11,7 @@ import { planLoad, type LoadPlan } from '../images/archive/load-plan.js';
 import { stageArchive } from '../images/archive/stage-archive.js';
 import { writeArchive, type SavedImage } from '../images/archive/write-archive.js';
 import { importConfig } from '../images/import-config.js';
+import { pruneCandidates } from './image-filters.js';
 import {
   canonicalString,
   familiarString,
@@ -279,16 +280,8 @@ export class ImageService {
    * match the filters; nothing uses images yet, so all qualify.
    */
   prune(filters: Map<string, string[]>): { deleted: DeleteItem[]; reclaimed: number } {
-    const danglingOnly = !['false', '0'].includes((filters.get('dangling')?.[0] ?? 'true').toLowerCase());
-    const until = filters.get('until')?.[0];
-    const cutoff = until === undefined ? Infinity : untilCutoff(until);
-    const labels = filters.get('label') ?? [];
     const deleted: DeleteItem[] = [];
-    for (const image of this.deps.store.list()) {
-      if (danglingOnly && image.tags.length > 0) continue;
-      if (Date.parse(image.createdAt) >= cutoff) continue;
-      const imageLabels = image.parsed.config?.Labels ?? {};
-      if (!labels.every((l) => (l.includes('=') ? imageLabels[l.slice(0, l.indexOf('='))] === l.slice(l.indexOf('=') + 1) : l in imageLabels))) continue;
+    for (const image of pruneCandidates(this.deps.store.list(), filters)) {
       deleted.push(...this.remove(image.id, { force: true, prune: false }));
     }
     return { deleted, reclaimed: this.collect().bytes };
@@ -323,18 +316,6 @@ export class ImageService {
     if (this.active > 0 && !opts.atStart) return { layers: 0, blobs: 0, bytes: 0 };
     return collectGarbage(this.deps, opts.atStart === true);
   }
-}
-
-/** `until` as docker takes it: a duration before now (24h, 30m) or a timestamp. */
-function untilCutoff(until: string): number {
-  const m = /^(\d+(?:\.\d+)?)(ns|us|ms|s|m|h)$/.exec(until);
-  if (m) {
-    const unit = { ns: 1e-6, us: 1e-3, ms: 1, s: 1e3, m: 6e4, h: 3.6e6 }[m[2] as 'h'];
-    return Date.now() - Number(m[1]) * unit;
-  }
-  const t = /^\d+(\.\d+)?$/.test(until) ? Number(until) * 1000 : Date.parse(until);
-  if (Number.isNaN(t)) throw invalidArgument(`invalid filter 'until=${until}'`);
-  return t;
 }
 
 function isDigestRef(canonical: string): boolean {

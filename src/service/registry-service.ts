@@ -59,7 +59,8 @@ export class RegistryService {
         ...(ref.tag ? [{ name: canonicalString(ref), kind: 'tag' as const }] : []),
         { name: `${canonicalRepo}@${digest}`, kind: 'digest' as const },
       ];
-      const before = ref.tag ? store.imageIdOfRef(canonicalString(ref)) : undefined;
+      // What the name (a tag, or repo@digest) pointed at before: "up to date" if unchanged.
+      const before = store.imageIdOfRef(canonicalString(ref));
       const { image } = await images.registerPlan(
         {
           config: { digest: resolved.config.digest, size: resolved.config.size },

@@ -324,3 +324,35 @@ t.test('a pre-1.10 archive (repositories and v1 image chains) loads; empty layer
   t.same(history.map((h: { CreatedBy: string }) => h.CreatedBy), ['/bin/sh -c #(nop) ADD file:busybox in /', '/bin/sh -c #(nop) MAINTAINER nobody']);
   t.equal(history[1].Size, 0);
 });
+
+t.test('prune refuses unknown filters instead of deleting everything, and honours label!', async (t) => {
+  const fixture = buildFixtureImage(t);
+  const d = await startDaemon(t, 'imgprunefilters');
+  await load(d, fixture.dockerArchive);
+  const labelled = await d.request('POST', '/images/create?fromSrc=-&repo=keep%3A1&changes=LABEL%20a%3Db', { body: readFileSync(fixture.rootfsTar), headers: { 'Content-Type': 'application/x-tar' } });
+  t.equal(labelled.status, 200);
+  for (const filters of ['{"bogus":["1"],"dangling":["false"]}', '{"dangling":["nope"]}', '{"reference":["x"]}']) {
+    const res = await d.request('POST', `/images/prune?filters=${encodeURIComponent(filters)}`);
+    t.equal(res.status, 400, filters);
+    t.match(res.json().message, /^invalid filter/);
+  }
+  t.equal((await d.request('GET', '/images/json')).json().length, 2, 'nothing was deleted');
+  const res = await d.request('POST', `/images/prune?filters=${encodeURIComponent('{"dangling":["false"],"label!":["a=b"]}')}`);
+  t.same(res.json().ImagesDeleted, [{ Untagged: 'busybox:latest' }, { Deleted: fixture.id }]);
+  t.same((await d.request('GET', '/images/json')).json().map((i: { RepoTags: string[] }) => i.RepoTags), [['keep:1']]);
+});
+
+t.test('a reference filter lists only the matching tags of an image, as docker does', async (t) => {
+  const fixture = buildFixtureImage(t);
+  const d = await startDaemon(t, 'imgreffilter');
+  await load(d, fixture.dockerArchive);
+  for (const repo of ['me/a:1', 'me/b:2', 'other/c:3', 'me/sub/d:4']) {
+    const [r, tag] = repo.split(':') as [string, string];
+    await d.request('POST', `/images/busybox/tag?repo=${encodeURIComponent(r)}&tag=${tag}`);
+  }
+  const list = (await d.request('GET', `/images/json?filters=${encodeURIComponent('{"reference":{"me/*":true}}')}`)).json();
+  t.equal(list.length, 1);
+  t.same([...list[0].RepoTags].sort(), ['me/a:1', 'me/b:2']);
+  const all = (await d.request('GET', '/images/json')).json();
+  t.equal(all[0].RepoTags.length, 5, 'without the filter every tag is listed');
+});

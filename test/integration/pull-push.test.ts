@@ -56,6 +56,7 @@ t.test('push to a loopback registry, then pull it back into another daemon: same
   t.ok(twice.some((m) => m.status === 'Already exists'));
   const byDigest = await b.request('POST', `/images/create?fromImage=${encodeURIComponent(`${name}@${aux.Digest}`)}`);
   t.equal(byDigest.status, 200);
+  t.same(lines(byDigest.text).at(-1), { status: `Status: Image is up to date for ${name}@${aux.Digest}` }, 'the digest was already here');
 });
 
 t.test('a Docker v2 schema 2 manifest pulls to the same image as the OCI one', { skip }, async (t) => {
