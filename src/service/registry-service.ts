@@ -10,7 +10,7 @@ import { chainIds } from '../images/layer-store.js';
 import { canonicalString, familiarName, familiarString, fullName, parseReference, withTag, type Reference } from '../images/reference.js';
 import type { RegistryAuth } from '../images/registry/auth-config.js';
 import type { RegistryClient } from '../images/registry/client.js';
-import type { Descriptor } from '../images/registry/manifest.js';
+import { formatPlatform, type Descriptor, type PlatformSpec } from '../images/registry/manifest.js';
 import type { ImageStore } from '../store/image-store.js';
 import { shortId, type ImageService, type ProgressMessage } from './image-service.js';
 
@@ -32,18 +32,26 @@ const PROGRESS_INTERVAL_MS = 100;
 export class RegistryService {
   constructor(private readonly deps: RegistryServiceDeps) {}
 
-  /** POST /images/create?fromImage=: `ref` has a tag or a digest. */
-  pull(ref: Reference, auth: RegistryAuth | undefined, progress: Progress): Promise<void> {
+  /**
+   * POST /images/create?fromImage=: `ref` has a tag or a digest. `platform` (default kapald's
+   * own) picks the manifest of an index, and a single-platform image must match it.
+   */
+  pull(ref: Reference, auth: RegistryAuth | undefined, progress: Progress, platform?: PlatformSpec): Promise<void> {
     const { images, client, content, store } = this.deps;
     return images.writing(async () => {
-      // The manifest first: a missing image is an HTTP 404 before any output, as in moby.
-      const resolved = await client.resolve(ref, this.deps.platform, auth);
-      // The path, as moby's registry client names the repository: "Pulling from library/busybox".
-      progress({ status: `Pulling from ${ref.path}`, id: ref.digest ?? ref.tag ?? 'latest' });
+      // The manifest and config first: a missing or mismatched image is an HTTP error before
+      // any output, as in moby.
+      const resolved = await client.resolve(ref, platform ?? this.deps.platform, auth);
       if (!content.has(resolved.config.digest)) {
         await content.write(await client.fetchBlob(ref, resolved.config.digest, auth), resolved.config.digest);
       }
       const config = JSON.parse(content.read(resolved.config.digest).toString('utf8')) as ImageConfig;
+      if (platform && (config.os !== platform.os || config.architecture !== platform.architecture)) {
+        const actual = formatPlatform({ os: config.os ?? '', architecture: config.architecture ?? '', ...(config.variant ? { variant: config.variant } : {}) });
+        throw notFound(`image with reference ${familiarString(ref)} was found but does not match the specified platform: wanted ${formatPlatform(platform)}, actual: ${actual}`);
+      }
+      // The path, as moby's registry client names the repository: "Pulling from library/busybox".
+      progress({ status: `Pulling from ${ref.path}`, id: ref.digest ?? ref.tag ?? 'latest' });
       const chain = chainIds(config.rootfs?.diff_ids ?? []);
       const missing = resolved.layers.filter((layer, i) => {
         const present = chain[i] !== undefined && store.layerSize(chain[i]!) !== undefined;

@@ -107,3 +107,20 @@ t.test('credentials from X-Registry-Auth reach a registry with basic auth', { sk
   t.equal(ok.status, 200);
   t.ok(lines(ok.text).at(-1).aux?.Digest, ok.text);
 });
+
+t.test('pull --platform must match a single-platform image; a bad platform is a 400', { skip }, async (t) => {
+  const fixture = buildFixtureImage(t);
+  const registry = await startRegistry(t);
+  await skopeo(['copy', '--dest-tls-verify=false', `oci-archive:${fixture.ociArchive}`, `docker://${registry.host}/x/amd:1`]);
+  const d = await startDaemon(t, 'pullplatform');
+  const from = encodeURIComponent(`${registry.host}/x/amd`);
+  const arm = await d.request('POST', `/images/create?fromImage=${from}&tag=1&platform=linux%2Farm64`);
+  t.equal(arm.status, 404);
+  t.equal(arm.json().message, `image with reference ${registry.host}/x/amd:1 was found but does not match the specified platform: wanted linux/arm64, actual: linux/amd64`);
+  t.same((await d.request('GET', '/images/json')).json(), [], 'nothing was registered');
+  const bad = await d.request('POST', `/images/create?fromImage=${from}&tag=1&platform=linux`);
+  t.equal(bad.status, 400);
+  const amd = await d.request('POST', `/images/create?fromImage=${from}&tag=1&platform=linux%2Famd64`);
+  t.equal(amd.status, 200);
+  t.equal((await d.request('GET', `/images/${registry.host}/x/amd:1/json`)).json().Id, fixture.id);
+});

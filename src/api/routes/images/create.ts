@@ -21,6 +21,15 @@ const query = z.looseObject({
   platform: z.string().optional(),
 });
 
+/** `os[/architecture[/variant]]`, as the docker CLI sends --platform. */
+function parsePlatform(value: string): { os: string; architecture: string; variant?: string } {
+  const [os, architecture, variant, extra] = value.toLowerCase().split('/');
+  if (!os || !architecture || extra !== undefined || !/^[a-z0-9_.-]+$/.test(`${os}${architecture}${variant ?? ''}`)) {
+    throw invalidArgument(`invalid platform ${JSON.stringify(value)}: expected os/architecture[/variant]`);
+  }
+  return { os, architecture, ...(variant ? { variant } : {}) };
+}
+
 export default function createImage(app: Api, { images, registry }: Services): void {
   app.post('/images/create', { schema: { querystring: query } }, async (request, reply) => {
     const q = request.query;
@@ -39,9 +48,10 @@ export default function createImage(app: Api, { images, registry }: Services): v
     if (q.fromImage === undefined) throw invalidArgument('Missing fromImage or fromSrc');
     const ref = parseRepoAndTag(q.fromImage, q.tag ?? '');
     const auth = decodeRegistryAuth(request.headers['x-registry-auth'] as string | undefined);
+    const platform = q.platform ? parsePlatform(q.platform) : undefined;
     const stream = new LazyProgressStream(reply, request);
     try {
-      await registry.pull(ref, auth, stream.write);
+      await registry.pull(ref, auth, stream.write, platform);
     } catch (err) {
       stream.fail(err);
     }
