@@ -107,11 +107,12 @@ export function registryHost(ref: Reference): string {
 /**
  * `POST /images/create?fromImage=&tag=`, as moby reads it: `tag` may hold a digest (then it replaces any
  * tag or digest in fromImage), otherwise it sets the tag. A trailing `:` on fromImage (old `pull -a`) is
- * dropped. Unlike moby, which pulls every tag when `tag` is empty, an empty tag means `latest`.
+ * dropped. With no tag or digest at all the reference stays name-only: moby pulls every tag then.
  */
 export function parseRepoAndTag(fromImage: string, tag = ''): Reference {
   const ref = parseReference(fromImage.endsWith(':') ? fromImage.slice(0, -1) : fromImage);
-  if (tag === '') return withDefaultTag(ref);
+  // No tag anywhere means every tag, as moby pulls a name-only reference (`docker pull -a`).
+  if (tag === '') return ref;
   if (DIGEST_RE.test(tag) && digestProblem(tag) === undefined) {
     return { domain: ref.domain, path: ref.path, digest: tag };
   }

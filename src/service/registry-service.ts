@@ -90,6 +90,13 @@ export class RegistryService {
     });
   }
 
+  /** `docker pull -a`: every tag of the repository, one after the other. */
+  async pullAllTags(repo: Reference, auth: RegistryAuth | undefined, progress: Progress, platform?: PlatformSpec): Promise<void> {
+    const tags = await this.deps.client.listTags(repo, auth);
+    if (tags.length === 0) throw notFound(`repository ${familiarName(repo)} has no tags`);
+    for (const tag of tags) await this.pull(withTag(repo, tag), auth, progress, platform);
+  }
+
   private async download(ref: Reference, layer: Descriptor, auth: RegistryAuth | undefined, progress: Progress): Promise<void> {
     const { client, content } = this.deps;
     const id = shortId(layer.digest);

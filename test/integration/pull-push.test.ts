@@ -124,3 +124,20 @@ t.test('pull --platform must match a single-platform image; a bad platform is a 
   t.equal(amd.status, 200);
   t.equal((await d.request('GET', `/images/${registry.host}/x/amd:1/json`)).json().Id, fixture.id);
 });
+
+t.test('an empty tag pulls every tag of the repository, as docker pull -a', { skip }, async (t) => {
+  const fixture = buildFixtureImage(t);
+  const registry = await startRegistry(t);
+  for (const tag of ['1', '2']) {
+    await skopeo(['copy', '--dest-tls-verify=false', `oci-archive:${fixture.ociArchive}`, `docker://${registry.host}/x/all:${tag}`]);
+  }
+  const d = await startDaemon(t, 'pullall');
+  const res = await d.request('POST', `/images/create?fromImage=${encodeURIComponent(`${registry.host}/x/all`)}&tag=`);
+  t.equal(res.status, 200);
+  const statuses = lines(res.text).map((m) => m.status).filter((s) => /^Status: /.test(s)).sort();
+  t.same(statuses, [`Status: Downloaded newer image for ${registry.host}/x/all:1`, `Status: Downloaded newer image for ${registry.host}/x/all:2`]);
+  const tags = (await d.request('GET', `/images/${registry.host}/x/all:2/json`)).json().RepoTags.sort();
+  t.same(tags, [`${registry.host}/x/all:1`, `${registry.host}/x/all:2`]);
+  const none = await d.request('POST', `/images/create?fromImage=${encodeURIComponent(`${registry.host}/x/missing`)}&tag=`);
+  t.equal(none.status, 404);
+});

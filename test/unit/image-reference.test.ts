@@ -233,7 +233,7 @@ t.test('fromImage and tag as the docker CLI, docker-py and dockerode send them',
     ['docker-py pull(alpine, tag=3.19)', 'alpine', '3.19', 'docker.io/library/alpine:3.19'],
     ['docker-py pull(busybox)', 'busybox', 'latest', 'docker.io/library/busybox:latest'],
     ['dockerode pull(alpine:3.18)', 'alpine', '3.18', 'docker.io/library/alpine:3.18'],
-    ['a raw API call without tag', 'alpine', '', 'docker.io/library/alpine:latest'],
+    ['docker pull -a (every tag: a name-only reference)', 'docker.io/library/alpine', '', 'docker.io/library/alpine'],
     ['a tag inside fromImage', 'alpine:3.19', '', 'docker.io/library/alpine:3.19'],
     ['tag overrides the tag inside fromImage', 'alpine:3.19', '3.20', 'docker.io/library/alpine:3.20'],
     ['a digest in tag drops the tag in fromImage', 'alpine:3.19', DIGEST, `docker.io/library/alpine@${DIGEST}`],
@@ -243,7 +243,7 @@ t.test('fromImage and tag as the docker CLI, docker-py and dockerode send them',
   for (const [client, fromImage, tag, canonical] of cases) {
     t.equal(canonicalString(parseRepoAndTag(fromImage, tag)), canonical, client);
   }
-  t.equal(canonicalString(parseRepoAndTag('busybox')), 'docker.io/library/busybox:latest', 'tag omitted');
+  t.equal(canonicalString(parseRepoAndTag('busybox')), 'docker.io/library/busybox', 'tag omitted: every tag, as moby');
 
   const bad: [fromImage: string, tag: string, message: string][] = [
     ['busybox', 'sha256:abc', 'invalid tag format'],

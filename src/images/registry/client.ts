@@ -61,6 +61,8 @@ interface FetchedManifest {
 
 const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
 const MAX_CONFIG_BYTES = 8 * 1024 * 1024;
+const TAGS_PER_PAGE = 1000;
+const MAX_TAG_PAGES = 100;
 
 export class RegistryClient {
   private readonly transport: Transport;
@@ -171,6 +173,31 @@ export class RegistryClient {
         throw new KapalError('Unavailable', `invalid image config ${m.parsed.config.digest}`);
       }
       return { Descriptor, Platforms: [platformOf({ ...doc, architecture: doc.architecture ?? '', os: doc.os ?? '' })] };
+    });
+  }
+
+  /** Every tag of a repository (GET /v2/<name>/tags/list, following the pagination). */
+  listTags(named: Reference, auth?: RegistryAuth): Promise<string[]> {
+    return this.onPullEndpoints(named, async (ep) => {
+      const tags: string[] = [];
+      let last: string | undefined;
+      for (let page = 0; page < MAX_TAG_PAGES; page++) {
+        const query = `n=${TAGS_PER_PAGE}${last === undefined ? '' : `&last=${encodeURIComponent(last)}`}`;
+        const res = await this.http.send(ep, this.request(named, 'pull', auth, 'GET', `tags/list?${query}`));
+        if (res.statusCode !== 200) throw pullError(await readRegistryError(res), named);
+        let doc: { tags?: string[] | null };
+        try {
+          doc = JSON.parse((await readBody(res, MAX_MANIFEST_BYTES)).toString('utf8'));
+        } catch {
+          throw new KapalError('Unavailable', `invalid tag list from ${ep.host}`);
+        }
+        const pageTags = (doc.tags ?? []).filter((t) => typeof t === 'string');
+        tags.push(...pageTags);
+        const link = res.headers.link;
+        if (!link || !/rel="?next"?/.test(String(link)) || pageTags.length === 0) return tags;
+        last = pageTags[pageTags.length - 1];
+      }
+      return tags;
     });
   }
 

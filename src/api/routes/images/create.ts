@@ -51,7 +51,8 @@ export default function createImage(app: Api, { images, registry }: Services): v
     const platform = q.platform ? parsePlatform(q.platform) : undefined;
     const stream = new LazyProgressStream(reply, request);
     try {
-      await registry.pull(ref, auth, stream.write, platform);
+      if (ref.tag === undefined && ref.digest === undefined) await registry.pullAllTags(ref, auth, stream.write, platform);
+      else await registry.pull(ref, auth, stream.write, platform);
     } catch (err) {
       stream.fail(err);
     }
