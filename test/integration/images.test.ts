@@ -144,6 +144,11 @@ t.test('save then load round-trips to the same image ID in another daemon', asyn
   t.equal(list[0].Id, fixture.id);
   const one = await a.request('GET', '/images/myrepo/bb:v1/get');
   t.equal(one.status, 200);
+  // GNU tar, an independent reader: the layout's directories can be entered once extracted.
+  const { execFileSync } = await import('node:child_process');
+  const listing = execFileSync('tar', ['-tvf', '-'], { input: one.body, encoding: 'utf8' });
+  t.match(listing, /^drwxr-xr-x 0\/0 +0 [^\n]* blobs\/\n/m);
+  t.match(listing, /^drwxr-xr-x 0\/0 +0 [^\n]* blobs\/sha256\/\n/m);
 });
 
 t.test('an OCI layout archive loads with its name from the annotations', async (t) => {

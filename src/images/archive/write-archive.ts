@@ -42,7 +42,11 @@ async function writeAll(pack: tar.Pack, images: SavedImage[], content: ContentSt
   const file = (name: string, text: string) =>
     new Promise<void>((resolve, reject) => pack.entry({ name, mtime: MTIME, mode: 0o644 }, text, (err) => (err ? reject(err) : resolve())));
 
-  await file('blobs/', '').catch(() => undefined);
+  for (const name of ['blobs/', 'blobs/sha256/']) {
+    await new Promise<void>((resolve, reject) =>
+      pack.entry({ name, type: 'directory', mtime: MTIME, mode: 0o755 }, (err) => (err ? reject(err) : resolve())),
+    );
+  }
   const index: object[] = [];
   const manifest: object[] = [];
   const repositories: Record<string, Record<string, string>> = {};
