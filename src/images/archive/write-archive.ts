@@ -7,13 +7,12 @@ import { PassThrough, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import tar from 'tar-stream';
 import { MEDIA, type Image } from '../../domain/image.js';
-import type { ContentStore } from '../content-store.js';
-import { hexOf } from '../content-store.js';
+import { hexOf, type ContentStore } from '../content-store.js';
 import { familiarName, familiarString, parseReference } from '../reference.js';
 
 export interface SavedImage {
   image: Image;
-  /** Canonical tags to record for it (those the user asked for, or all its tags). */
+  /** Canonical tags to record for it (what the names asked for designate; none for an ID). */
   tags: string[];
 }
 
