@@ -30,7 +30,7 @@ export function layerMediaType(compressed: Compression): string {
   return compressed === 'gzip' ? MEDIA.ociLayerGzip : compressed === 'zstd' ? MEDIA.ociLayerZstd : MEDIA.ociLayer;
 }
 
-export async function writeManifest(content: ContentStore, config: { digest: string; size: number }, layers: ImageLayer[]): Promise<string> {
+async function writeManifest(content: ContentStore, config: { digest: string; size: number }, layers: ImageLayer[]): Promise<string> {
   const manifest = {
     schemaVersion: 2,
     mediaType: MEDIA.ociManifest,

@@ -81,6 +81,11 @@ export function fullName(ref: Reference): string {
   return ref.domain === '' ? ref.path : `${ref.domain}/${ref.path}`;
 }
 
+/** Whether two references name the same repository (whatever their tags or digests). */
+export function sameRepository(a: Reference, b: Reference): boolean {
+  return a.domain === b.domain && a.path === b.path;
+}
+
 /** `busybox`, `myrepo/bb`, `localhost:5000/x`: the name as the docker UI shows it. */
 export function familiarName(ref: Reference): string {
   if (ref.domain !== DEFAULT_DOMAIN) return fullName(ref);

@@ -15,15 +15,17 @@ import { pruneCandidates } from './image-filters.js';
 import {
   canonicalString,
   familiarString,
+  fullName,
   isFullImageId,
   looksLikeIdPrefix,
   parseReference,
+  sameRepository,
   withDefaultTag,
   type Reference,
 } from '../images/reference.js';
-import { unpackLayer } from '../images/unpack/unpack-layer.js';
+import { diffIdOf } from '../images/diff-id.js';
 import { collectGarbage, type Collected } from '../images/garbage.js';
-import { layerMediaType, unpackPlan, writeManifest, type LayerEvent } from '../images/plan-unpacker.js';
+import { layerMediaType, unpackPlan, type LayerEvent } from '../images/plan-unpacker.js';
 import type { ImageStore, MovedRef, NewImage } from '../store/image-store.js';
 
 export interface ImageServiceDeps {
@@ -130,9 +132,10 @@ export class ImageService {
     for (const name of names) {
       const repo = this.repositoryOnly(name);
       if (repo) {
-        const tagged = this.deps.store.list().filter((i) => i.tags.some((t) => sameRepository(t, repo)));
+        const inRepo = (t: string) => sameRepository(parseReference(t), repo);
+        const tagged = this.deps.store.list().filter((i) => i.tags.some(inRepo));
         if (tagged.length === 0) throw notFound(`No such image: ${familiarString(withDefaultTag(repo))}`);
-        for (const image of tagged) add(image, image.tags.filter((t) => sameRepository(t, repo)));
+        for (const image of tagged) add(image, image.tags.filter(inRepo));
         continue;
       }
       const image = this.get(name);
@@ -180,20 +183,22 @@ export class ImageService {
     const names = [...image.tags, ...image.digests];
     if (!byId) {
       const ref = canonicalString(withDefaultTag(parseReference(name)));
+      const repo = parseReference(ref);
       this.deps.store.removeRef(ref);
-      items.push({ Untagged: familiarString(parseReference(ref)) });
+      items.push({ Untagged: familiarString(repo) });
       let remaining = names.filter((n) => n !== ref);
       // As moby: when the last tag of a repository goes, that repository's digests go with it.
-      if (!isDigestRef(ref) && !remaining.some((n) => !isDigestRef(n) && sameRepository(n, parseReference(ref)))) {
-        for (const digest of remaining.filter((n) => isDigestRef(n) && sameRepository(n, parseReference(ref)))) {
+      const sameRepoDigest = (n: string) => isDigestRef(n) && sameRepository(parseReference(n), repo);
+      if (!isDigestRef(ref) && !remaining.some((n) => !isDigestRef(n) && sameRepository(parseReference(n), repo))) {
+        for (const digest of remaining.filter(sameRepoDigest)) {
           this.deps.store.removeRef(digest);
           items.push({ Untagged: familiarString(parseReference(digest)) });
         }
-        remaining = remaining.filter((n) => !(isDigestRef(n) && sameRepository(n, parseReference(ref))));
+        remaining = remaining.filter((n) => !sameRepoDigest(n));
       }
       if (remaining.length > 0) return items;
     } else {
-      const repos = new Set(image.tags.map((t) => parseReference(t).path + parseReference(t).domain));
+      const repos = new Set(image.tags.map((t) => fullName(parseReference(t))));
       if (repos.size > 1 && !opts.force) {
         throw conflict(`conflict: unable to delete ${shortId(image.id)} (must be forced) - image is referenced in multiple repositories`);
       }
@@ -247,28 +252,16 @@ export class ImageService {
    */
   import(input: Readable, opts: { repo: Reference | undefined; message: string; changes: string[] }): Promise<string> {
     return this.writing(async () => {
-      const { content, layers, store } = this.deps;
+      const { content } = this.deps;
       // Changes are checked before anything is written.
       const probe = importConfig({ diffId: '', architecture: this.deps.platform.architecture, message: opts.message, changes: opts.changes, now: new Date() });
       const blob = await content.write(input);
-      const staging = layers.stage();
-      let unpacked;
-      try {
-        unpacked = await unpackLayer(content.open(blob.digest), staging, { knownDigest: blob.digest });
-        layers.commit(staging, unpacked.diffId);
-      } catch (err) {
-        layers.discard(staging);
-        throw err;
-      }
-      const config = Buffer.from(JSON.stringify({ ...probe, rootfs: { type: 'layers', diff_ids: [unpacked.diffId] } }));
+      const { diffId, compression } = await diffIdOf(content, blob);
+      const config = Buffer.from(JSON.stringify({ ...probe, rootfs: { type: 'layers', diff_ids: [diffId] } }));
       const configBlob = await content.writeBytes(config);
-      const layer = { chainId: unpacked.diffId, diffId: unpacked.diffId, digest: blob.digest, mediaType: layerMediaType(unpacked.compressed), size: blob.size };
-      const manifestDigest = await writeManifest(content, configBlob, [layer]);
       const refs = opts.repo ? [{ name: canonicalString(withDefaultTag(opts.repo)), kind: 'tag' as const }] : [];
-      const known = store.layerSize(layer.chainId);
-      store.register(
-        { id: configBlob.digest, config, manifestDigest, layers: [layer], size: known ?? unpacked.unpackedSize },
-        known === undefined ? [{ chainId: layer.chainId, diffId: layer.diffId, parent: null, size: unpacked.unpackedSize }] : [],
+      await this.registerPlan(
+        { config: configBlob, layers: [{ blob, mediaType: layerMediaType(compression) }], manifest: undefined, names: [] },
         refs,
       );
       return configBlob.digest;
@@ -320,11 +313,6 @@ export class ImageService {
 
 function isDigestRef(canonical: string): boolean {
   return parseReference(canonical).digest !== undefined;
-}
-
-function sameRepository(canonical: string, repo: Reference): boolean {
-  const ref = parseReference(canonical);
-  return ref.domain === repo.domain && ref.path === repo.path;
 }
 
 export function shortId(id: string): string {

@@ -7,7 +7,7 @@ import { notFound } from '../domain/errors.js';
 import { MEDIA, type ImageConfig } from '../domain/image.js';
 import type { ContentStore } from '../images/content-store.js';
 import { chainIds } from '../images/layer-store.js';
-import { canonicalString, familiarName, familiarString, fullName, parseReference, withTag, type Reference } from '../images/reference.js';
+import { canonicalString, familiarName, familiarString, fullName, parseReference, sameRepository, withTag, type Reference } from '../images/reference.js';
 import type { RegistryAuth } from '../images/registry/auth-config.js';
 import type { RegistryClient } from '../images/registry/client.js';
 import { formatPlatform, type Descriptor, type PlatformSpec } from '../images/registry/manifest.js';
@@ -122,7 +122,7 @@ export class RegistryService {
     const { images, store, content, client } = this.deps;
     const targets = tag
       ? [withTag(repo, tag)]
-      : store.list().flatMap((i) => i.tags.map((t) => parseReference(t)).filter((r) => r.domain === repo.domain && r.path === repo.path));
+      : store.list().flatMap((i) => i.tags.map((t) => parseReference(t)).filter((r) => sameRepository(r, repo)));
     const first = targets[0];
     if (!first || !images.find(canonicalString(first))) {
       throw notFound(`An image does not exist locally with the tag: ${familiarName(repo)}`);

@@ -3,10 +3,9 @@
 // the parent chain becomes one image: a config made from the top v1 JSON with rootfs and history,
 // where empty layers are history only.
 
-import { createHash } from 'node:crypto';
 import { invalidArgument } from '../../domain/errors.js';
 import type { BlobInfo, ContentStore } from '../content-store.js';
-import { decompressor, sniffCompression } from '../unpack/compression.js';
+import { diffIdOf } from '../diff-id.js';
 import type { LoadPlan } from './load-plan.js';
 import { resolveFile, type StagedArchive } from './stage-archive.js';
 
@@ -23,20 +22,6 @@ interface V1Image {
   comment?: string;
   container_config?: { Cmd?: string[] | null } | null;
   [key: string]: unknown;
-}
-
-/** A layer's diff ID: its digest when uncompressed, else the digest of what it decompresses to. */
-async function diffIdOf(content: ContentStore, blob: BlobInfo): Promise<string> {
-  const { kind, body } = await sniffCompression(content.open(blob.digest));
-  if (kind === 'none') {
-    body.destroy();
-    return blob.digest;
-  }
-  const hash = createHash('sha256');
-  const stage = decompressor(kind)!;
-  const plain = typeof stage === 'function' ? stage(body) : body.pipe(stage);
-  for await (const chunk of plain) hash.update(chunk as Buffer);
-  return `sha256:${hash.digest('hex')}`;
 }
 
 export async function planLegacyLoad(staged: StagedArchive, content: ContentStore, repositories: BlobInfo): Promise<LoadPlan[]> {
@@ -68,7 +53,7 @@ export async function planLegacyLoad(staged: StagedArchive, content: ContentStor
     const diffIds: string[] = [];
     const history: object[] = [];
     for (const { v1, layer } of chain) {
-      const diffId = await diffIdOf(content, layer);
+      const { diffId } = await diffIdOf(content, layer);
       const empty = diffId === EMPTY_LAYER;
       history.push({
         created: v1.created,
