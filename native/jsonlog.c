@@ -1,0 +1,123 @@
+/* docker's json-file log: one {"log":...,"stream":...,"time":...} object per line, strings escaped
+ * as moby's jsonlog does (ffjson: <, > and & as \u00XX, invalid UTF-8 as \ufffd), times as Go's
+ * RFC3339Nano. Also the exit file's JSON. */
+#include "shim.h"
+
+struct out {
+  int fd;
+  size_t len;
+  char buf[16384];
+};
+
+static void flush(struct out *o) {
+  if (o->len && write_all(o->fd, o->buf, o->len) < 0)
+    dprintf(STDERR_FILENO, "kapal-shim: write log: %s\n", errstr(errno));
+  o->len = 0;
+}
+
+static void put(struct out *o, const void *p, size_t n) {
+  if (o->len + n > sizeof o->buf) flush(o);
+  memcpy(o->buf + o->len, p, n); /* n is at most a short piece or a record prefix, never > buf */
+  o->len += n;
+}
+
+/* Length of the UTF-8 sequence at s that Go's utf8.DecodeRune accepts, 0 when it is invalid. */
+static size_t utf8_len(const unsigned char *s, size_t n) {
+  unsigned char lo = 0x80, hi = 0xBF;
+  size_t len = s[0] >= 0xC2 && s[0] <= 0xDF   ? 2
+               : s[0] >= 0xE0 && s[0] <= 0xEF ? 3
+               : s[0] >= 0xF0 && s[0] <= 0xF4 ? 4
+                                              : 0;
+  if (s[0] == 0xE0) lo = 0xA0;
+  if (s[0] == 0xED) hi = 0x9F; /* no surrogates */
+  if (s[0] == 0xF0) lo = 0x90;
+  if (s[0] == 0xF4) hi = 0x8F; /* nothing past U+10FFFF */
+  if (!len || n < len || s[1] < lo || s[1] > hi) return 0;
+  for (size_t i = 2; i < len; i++)
+    if ((s[i] & 0xC0) != 0x80) return 0;
+  return len;
+}
+
+static void put_string(struct out *o, const unsigned char *s, size_t n) {
+  static const char hex[] = "0123456789abcdef";
+  size_t plain = 0; /* bytes at s[i - plain .. i) that need no escaping */
+  for (size_t i = 0; i < n;) {
+    unsigned char c = s[i];
+    size_t k = c < 0x80 ? 1 : utf8_len(s + i, n - i);
+    int special = c < 0x20 || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' || k == 0 ||
+                  (k == 3 && c == 0xE2 && s[i + 1] == 0x80 && (s[i + 2] == 0xA8 || s[i + 2] == 0xA9));
+    if (!special) {
+      plain += k, i += k;
+      if (plain >= 4096) put(o, s + i - plain, plain), plain = 0;
+      continue;
+    }
+    put(o, s + i - plain, plain), plain = 0;
+    char e[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 0xF]};
+    if (c == '"' || c == '\\') put(o, (char[]){'\\', c}, 2);
+    else if (c == '\n') put(o, "\\n", 2);
+    else if (c == '\r') put(o, "\\r", 2);
+    else if (k == 0) put(o, "\\ufffd", 6);
+    else if (k == 3) put(o, (char[]){'\\', 'u', '2', '0', '2', s[i + 2] == 0xA8 ? '8' : '9'}, 6);
+    else put(o, e, 6);
+    i += k ? k : 1;
+  }
+  put(o, s + n - plain, plain);
+}
+
+/* Year, month, day of a day count since 1970-01-01 (Howard Hinnant's civil_from_days). gmtime_r
+ * would do, but in static glibc it loads /etc/localtime and links a scanf for the TZ rules. */
+static void civil_from_days(long long z, long long *y, unsigned *m, unsigned *d) {
+  z += 719468;
+  long long era = (z >= 0 ? z : z - 146096) / 146097;
+  unsigned doe = (unsigned)(z - era * 146097);
+  unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100), mp = (5 * doy + 2) / 153;
+  *d = doy - (153 * mp + 2) / 5 + 1;
+  *m = mp < 10 ? mp + 3 : mp - 9;
+  *y = yoe + era * 400 + (*m <= 2);
+}
+
+/* 2026-11-29T18:29:47.123456789Z, with the fraction's trailing zeros (and a bare dot) dropped. */
+static size_t format_time(char *out, const struct timespec *ts) {
+  long long days = ts->tv_sec / 86400, secs = ts->tv_sec % 86400, year;
+  unsigned month, day;
+  if (secs < 0) secs += 86400, days--;
+  civil_from_days(days, &year, &month, &day);
+  size_t n = snprintf(out, 32, "%04lld-%02u-%02uT%02lld:%02lld:%02lld", year, month, day, secs / 3600, secs / 60 % 60,
+                      secs % 60);
+  if (ts->tv_nsec) {
+    n += snprintf(out + n, 12, ".%09ld", ts->tv_nsec);
+    while (out[n - 1] == '0') n--;
+  }
+  out[n++] = 'Z';
+  out[n] = '\0';
+  return n;
+}
+
+/* One record per line; a piece after the last newline is a record of its own, without "\n". */
+void jsonlog_write(int fd, int stream, const char *buf, size_t len, const struct timespec *ts) {
+  static struct out o;
+  char when[40], tail[96];
+  format_time(when, ts);
+  size_t tail_len =
+      snprintf(tail, sizeof tail, "\",\"stream\":\"%s\",\"time\":\"%s\"}\n", stream == 2 ? "stderr" : "stdout", when);
+  o.fd = fd;
+  for (const char *p = buf, *end = buf + len; p < end;) {
+    const char *nl = memchr(p, '\n', end - p);
+    size_t n = nl ? (size_t)(nl - p) + 1 : (size_t)(end - p);
+    put(&o, "{\"log\":\"", 8);
+    put_string(&o, (const unsigned char *)p, n);
+    put(&o, tail, tail_len);
+    p += n;
+  }
+  flush(&o);
+}
+
+void exit_json(char *out, size_t cap, int status, int oom_killed, const struct timespec *ts, pid_t pid) {
+  char when[40];
+  int sig = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
+  int code = sig ? 128 + sig : WEXITSTATUS(status);
+  format_time(when, ts);
+  snprintf(out, cap, "{\"exitCode\":%d,\"signal\":%d,\"oomKilled\":%s,\"finishedAt\":\"%s\",\"pid\":%d}", code, sig,
+           oom_killed ? "true" : "false", when, pid);
+}

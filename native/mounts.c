@@ -1,0 +1,139 @@
+/* The container's file system: the overlay rootfs and pivot_root, then, with every path resolved
+ * inside the container (an image's symlinks cannot lead out of it), proc, sys, dev, binds, masks. */
+#include "shim.h"
+
+#include <sys/mount.h>
+#include <sys/statvfs.h>
+
+#define NOSUID_NODEV_NOEXEC (MS_NOSUID | MS_NODEV | MS_NOEXEC)
+
+static int mount_at(const char *src, const char *dst, const char *type, unsigned long flags, const char *data) {
+  int r = mkdir_p(dst, 0);
+  if (r == 0 && mount(src, dst, type, flags, data) < 0) return fail(errno, "mount %s `%s`", type, dst);
+  return r;
+}
+
+int mount_overlay(struct shim *sh) {
+  const struct spec *s = &sh->spec;
+  char opts[4096]; /* mount(2) copies one page of options */
+  size_t n = snprintf(opts, sizeof opts, "lowerdir=");
+  for (size_t i = 0; i < s->lower.n && n < sizeof opts; i++)
+    n += snprintf(opts + n, sizeof opts - n, "%s%s", i ? ":" : "", s->lower.v[i]);
+  if (*spec_str(&s->upper) && n < sizeof opts)
+    n += snprintf(opts + n, sizeof opts - n, ",upperdir=%s,workdir=%s", spec_str(&s->upper), spec_str(&s->work));
+  if (n >= sizeof opts) return fail_msg("overlay options for %zu layers exceed %zu bytes", s->lower.n, sizeof opts);
+  if (mount("overlay", spec_str(&s->rootfs), "overlay", 0, opts) < 0)
+    return fail(errno, "mount overlay `%s`", spec_str(&s->rootfs));
+  return 0;
+}
+
+/* The bind sources are host paths, out of reach after pivot_root: take detached copies of their
+ * mounts now (read-only ones made so already), to attach after it. */
+int open_bind_sources(struct shim *sh) {
+  const struct list *b = &sh->spec.bind;
+  struct mount_attr ro = {.attr_set = MOUNT_ATTR_RDONLY};
+  if (b->n && !(sh->bind_fds = calloc(b->n / 3, sizeof(int)))) return fail(ENOMEM, "calloc");
+  for (size_t i = 0; i < b->n / 3; i++) {
+    const char *src = b->v[i * 3];
+    int fd = sh->bind_fds[i] = open_tree(AT_FDCWD, src, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
+    if (fd < 0) return fail(errno, "open_tree `%s`", src);
+    if (strcmp(b->v[i * 3 + 2], "ro") == 0 && mount_setattr(fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &ro, sizeof ro) < 0)
+      return fail(errno, "mount_setattr `%s` read-only", src);
+  }
+  return 0;
+}
+
+int pivot_into_rootfs(struct shim *sh) {
+  const char *rootfs = spec_str(&sh->spec.rootfs);
+  if (chdir(rootfs) < 0) return fail(errno, "chdir `%s`", rootfs);
+  if (syscall(SYS_pivot_root, ".", ".") < 0) return fail(errno, "pivot_root `%s`", rootfs);
+  if (umount2(".", MNT_DETACH) < 0) return fail(errno, "umount2 `%s`", "old root");
+  return chdir("/") < 0 ? fail(errno, "chdir `/`") : 0;
+}
+
+int mount_proc_sys(struct shim *sh) {
+  int r = mount_at("proc", "/proc", "proc", NOSUID_NODEV_NOEXEC, NULL);
+  unsigned long ro = spec_flag(&sh->spec.privileged) ? 0 : MS_RDONLY;
+  return r < 0 ? r : mount_at("sysfs", "/sys", "sysfs", NOSUID_NODEV_NOEXEC | ro, NULL);
+}
+
+static int dev_symlinks(void) {
+  static const char *const links[][2] = {
+      {"/proc/self/fd", "/dev/fd"},       {"/proc/self/fd/0", "/dev/stdin"}, {"/proc/self/fd/1", "/dev/stdout"},
+      {"/proc/self/fd/2", "/dev/stderr"}, {"pts/ptmx", "/dev/ptmx"},         {"/proc/kcore", "/dev/core"},
+  };
+  for (int i = 0; i < 6; i++) {
+    if (i == 5 && access("/proc/kcore", F_OK) < 0) continue; /* as runc: only when the kernel has one */
+    if (symlink(links[i][0], links[i][1]) < 0 && errno != EEXIST) return fail(errno, "symlink `%s`", links[i][1]);
+  }
+  return 0;
+}
+
+/* tmpfs /dev, the spec's device nodes, the usual symlinks, devpts, shm and mqueue. */
+int mount_dev(struct shim *sh) {
+  const char *size = spec_str(&sh->spec.shm_size);
+  char shm[64] = "mode=1777";
+  long long bytes = 0;
+  int r = mount_at("tmpfs", "/dev", "tmpfs", MS_NOSUID | MS_STRICTATIME, "mode=755,size=65536k");
+  if (r == 0) r = make_devices(&sh->spec);
+  if (r == 0) r = dev_symlinks();
+  if (r == 0)
+    r = mount_at("devpts", "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC, "newinstance,ptmxmode=0666,mode=0620,gid=5");
+  if (r == 0 && *size && (r = parse_num(size, 10, 0, INT64_MAX, &bytes)) < 0) return fail_msg("shm-size: %s", size);
+  if (bytes) snprintf(shm, sizeof shm, "mode=1777,size=%lld", bytes);
+  if (r == 0) r = mount_at("shm", "/dev/shm", "tmpfs", NOSUID_NODEV_NOEXEC, shm);
+  return r < 0 ? r : mount_at("mqueue", "/dev/mqueue", "mqueue", NOSUID_NODEV_NOEXEC, NULL);
+}
+
+/* The target takes the source's kind: a directory, or an empty file to mount a file over. */
+static int make_bind_target(const char *dst, int src_fd) {
+  struct stat st;
+  if (fstat(src_fd, &st) < 0) return fail(errno, "fstat `%s`", dst);
+  int r = mkdir_p(dst, !S_ISDIR(st.st_mode)), fd;
+  if (r < 0 || S_ISDIR(st.st_mode)) return r;
+  if ((fd = open(dst, O_RDONLY | O_CREAT | O_CLOEXEC, 0644)) < 0) return fail(errno, "create `%s`", dst);
+  return close(fd);
+}
+
+int mount_binds(struct shim *sh) {
+  for (size_t i = 0; i < sh->spec.bind.n / 3; i++) {
+    const char *src = sh->spec.bind.v[i * 3], *dst = sh->spec.bind.v[i * 3 + 1];
+    int r = make_bind_target(dst, sh->bind_fds[i]);
+    if (r < 0) return r;
+    if (move_mount(sh->bind_fds[i], "", AT_FDCWD, dst, MOVE_MOUNT_F_EMPTY_PATH) < 0)
+      return fail(errno, "move_mount `%s` to `%s`", src, dst);
+  }
+  return 0;
+}
+
+/* MS_REMOUNT|MS_BIND replaces the mount's flags: keep the ones it has, add read-only. */
+static int remount_ro(const char *path) {
+  struct statvfs sv;
+  if (statvfs(path, &sv) < 0) return fail(errno, "statvfs `%s`", path);
+  unsigned long keep = sv.f_flag & (MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_NOATIME | MS_NODIRATIME);
+  if (mount(NULL, path, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | keep, NULL) < 0)
+    return fail(errno, "remount `%s` read-only", path);
+  return 0;
+}
+
+int remount_rootfs_readonly(struct shim *sh) { return spec_flag(&sh->spec.readonly) ? remount_ro("/") : 0; }
+
+/* Masked directories get an empty read-only tmpfs, masked files /dev/null; read-only paths are
+ * bound onto themselves and remounted. Missing paths are skipped; privileged containers keep all. */
+int mask_paths(struct shim *sh) {
+  const struct spec *s = &sh->spec;
+  struct stat st;
+  int r = 0;
+  for (size_t i = 0; !spec_flag(&s->privileged) && i < s->masked.n + s->readonly_path.n && r == 0; i++) {
+    const char *p = i < s->masked.n ? s->masked.v[i] : s->readonly_path.v[i - s->masked.n];
+    if (stat(p, &st) < 0) {
+      if (errno == ENOENT || errno == ENOTDIR) continue;
+      return fail(errno, "stat `%s`", p);
+    }
+    if (i >= s->masked.n) r = mount(p, p, NULL, MS_BIND | MS_REC, NULL);
+    else if (S_ISDIR(st.st_mode)) r = mount("tmpfs", p, "tmpfs", MS_RDONLY, NULL);
+    else r = mount("/dev/null", p, NULL, MS_BIND, NULL);
+    r = r < 0 ? fail(errno, "mount `%s`", p) : i >= s->masked.n ? remount_ro(p) : 0;
+  }
+  return r;
+}
