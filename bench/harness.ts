@@ -7,6 +7,7 @@ import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { killContainers, removeCgroupParent } from '../test/helpers/leftovers.js';
 
 export const ROOT = fileURLToPath(new URL('../', import.meta.url));
 
@@ -20,6 +21,7 @@ export interface Stats {
 export interface BenchDaemon {
   dir: string;
   socket: string;
+  pid: number;
   request(method: string, url: string, body?: Buffer, headers?: Record<string, string>): Promise<{ status: number; body: Buffer }>;
   stop(): Promise<void>;
 }
@@ -28,9 +30,11 @@ export async function startDaemon(name: string): Promise<BenchDaemon> {
   const dir = mkdtempSync(path.join(os.tmpdir(), `kapal-bench-${name}-`));
   const socket = path.join(dir, 'kapal.sock');
   writeFileSync(path.join(dir, 'daemon.json'), '{}');
+  // Containers' cgroups go below a parent of this run's own, removed again by stop().
+  const cgroupParent = `kapal-bench-${path.basename(dir)}`;
   const proc: ChildProcess = spawn(
     process.execPath,
-    [path.join(ROOT, 'bin/kapald'), '-H', `unix://${socket}`, '--data-root', path.join(dir, 'data'), '--exec-root', path.join(dir, 'exec'), '--config-file', path.join(dir, 'daemon.json')],
+    [path.join(ROOT, 'bin/kapald'), '-H', `unix://${socket}`, '--data-root', path.join(dir, 'data'), '--exec-root', path.join(dir, 'exec'), '--config-file', path.join(dir, 'daemon.json'), '--cgroup-parent', cgroupParent],
     { stdio: 'ignore' },
   );
   const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
@@ -55,10 +59,13 @@ export async function startDaemon(name: string): Promise<BenchDaemon> {
   return {
     dir,
     socket,
+    pid: proc.pid!,
     request,
     async stop() {
       proc.kill('SIGTERM');
       await exited;
+      await killContainers(path.join(dir, 'exec'));
+      await removeCgroupParent(cgroupParent);
       rmSync(dir, { recursive: true, force: true });
     },
   };

@@ -5,18 +5,27 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { machineFacts, ROOT, type Stats } from './harness.js';
 import { benchImages } from './images.js';
+import { benchContainers } from './containers.js';
 
 const quick = process.argv.includes('--quick');
 const ms = (s: Stats) => `${s.median.toFixed(0)} ms (min ${s.min.toFixed(0)}, max ${s.max.toFixed(0)}, ${s.runs} runs)`;
 
 const facts = machineFacts();
 const images = await benchImages(quick);
+const containers = await benchContainers(quick);
+const kib = (n: number) => `${(n / 1024).toFixed(2)} MB`;
 
 const rows: [string, string, string][] = [
   [`load a ${(images.sizeBytes / 1e6).toFixed(0)} MB image`, ms(images.load), `${images.loadMBps.toFixed(0)} MB/s; target ≤ 400 ms`],
   images.pull
     ? [`pull it from a loopback registry`, ms(images.pull), `${images.pullMBps!.toFixed(0)} MB/s; target ≥ 200 MB/s`]
     : ['pull from a loopback registry', 'skipped', images.pullSkipped ?? ''],
+  ['create + start + wait + remove `true` (network none, API)', ms(containers.lifecycle), 'target ≤ 1.5 × crun run'],
+  containers.crun
+    ? ['`crun run` of the same rootfs', ms(containers.crun), `kapal/crun = ${(containers.lifecycle.median / containers.crun.median).toFixed(2)}`]
+    : ['`crun run` of the same rootfs', 'skipped', containers.crunSkipped ?? ''],
+  ['kapal-shim RSS, one running container', kib(containers.shimRssKiB), 'target < 1 MB'],
+  ['kapald RSS, idle', kib(containers.kapaldIdleRssKiB), 'target < 60 MB'],
 ];
 console.log(`kapal benchmarks: ${facts.cores} cores, kernel ${facts.kernel}, cgroup v${facts.cgroup}, node ${facts.node}${quick ? ' (quick)' : ''}\n`);
 console.log('| what | median | note |\n|---|---|---|');
@@ -25,5 +34,5 @@ for (const [what, value, note] of rows) console.log(`| ${what} | ${value} | ${no
 const dir = path.join(ROOT, 'bench/results');
 mkdirSync(dir, { recursive: true });
 const file = path.join(dir, `${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
-writeFileSync(file, `${JSON.stringify({ date: new Date().toISOString(), quick, machine: facts, images }, null, 2)}\n`);
+writeFileSync(file, `${JSON.stringify({ date: new Date().toISOString(), quick, machine: facts, images, containers }, null, 2)}\n`);
 console.log(`\nresults: ${path.relative(ROOT, file)}`);

@@ -16,6 +16,7 @@ const STATUS: Record<ErrorKind, number> = {
   NotImplemented: 501,
   Unavailable: 503,
   NotModified: 304,
+  Internal: 500,
 };
 
 export const JSON_TYPE = 'application/json';

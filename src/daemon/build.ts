@@ -13,6 +13,12 @@ import { RegistryClient } from '../images/registry/client.js';
 import { ImageService } from '../service/image-service.js';
 import { RegistryService } from '../service/registry-service.js';
 import { SystemService } from '../service/system-service.js';
+import { ContainerService } from '../service/containers/service.js';
+import { ContainerStore } from '../store/container-store.js';
+import { ContainerRuntime } from '../runtime/container-runtime.js';
+import { ContainerLayout } from '../runtime/container-layout.js';
+import { CgroupsV1 } from '../runtime/cgroups/v1.js';
+import { readV1Hierarchies } from '../runtime/cgroups/hierarchies.js';
 import { ImageStore } from '../store/image-store.js';
 import { openDatabase, type Db } from '../store/database.js';
 import { EngineStore } from '../store/engine-store.js';
@@ -36,12 +42,23 @@ export function createServices(config: DaemonConfig, db: Db, log: FastifyBaseLog
   const imagesRoot = path.join(config.dataRoot, 'images');
   const imageStore = new ImageStore(db);
   const content = new ContentStore(imagesRoot);
+  const containerStore = new ContainerStore(db);
   const images = new ImageService({
     store: imageStore,
     content,
     layers: new LayerStore(imagesRoot),
     platform: { os: 'linux', architecture: host.goArch },
+    containerUsing: (imageId) => {
+      const id = containerStore.imageInUse(imageId);
+      const c = id === undefined ? undefined : containerStore.get(id);
+      return c && { id: c.id, running: ['running', 'paused', 'restarting'].includes(c.state.status) };
+    },
   });
+  const runtime = new ContainerRuntime({
+    layout: new ContainerLayout(config.dataRoot, config.execRoot),
+    cgroups: new CgroupsV1(readV1Hierarchies(), config.cgroupParent),
+  });
+  const containers = new ContainerService({ store: containerStore, images, runtime, log });
   const registry = new RegistryService({
     images,
     store: imageStore,
@@ -56,9 +73,9 @@ export function createServices(config: DaemonConfig, db: Db, log: FastifyBaseLog
     host,
     build: readBuildInfo(),
     engine: new EngineStore(db),
-    counts: () => ({ containers: { running: 0, paused: 0, stopped: 0 }, images: images.count() }),
+    counts: () => ({ containers: containers.counts(), images: images.count() }),
   });
-  return { system, images, registry };
+  return { system, images, registry, containers };
 }
 
 export async function buildDaemon(config: DaemonConfig, log: FastifyBaseLogger): Promise<Daemon> {
@@ -81,6 +98,9 @@ export async function buildDaemon(config: DaemonConfig, log: FastifyBaseLogger):
 
     const build = readBuildInfo();
     const services = createServices(config, db, log);
+    const restored = await services.containers.restore();
+    log.info(restored, 'containers reconciled with the machine');
+    undo.push(() => services.containers.close());
 
     const api = await buildApi({ services, logger: log, serverName: `kapal/${build.version} (linux)` });
     const listeners = await listenAll(config, (server) => api.attach(server), log).catch(async (err) => {

@@ -9,7 +9,9 @@ export type ErrorKind =
   | 'NotModified'
   | 'Forbidden'
   | 'Unavailable'
-  | 'NotImplemented';
+  | 'NotImplemented'
+  /** A failure whose message is meant for the client (moby's plain errors), answered 500. */
+  | 'Internal';
 
 export class KapalError extends Error {
   readonly kind: ErrorKind;
@@ -24,6 +26,7 @@ export class KapalError extends Error {
 export const invalidArgument = (message: string) => new KapalError('InvalidArgument', message);
 export const notFound = (message: string) => new KapalError('NotFound', message);
 export const conflict = (message: string) => new KapalError('Conflict', message);
+export const notModified = () => new KapalError('NotModified', '');
 export const notImplemented = (message: string) => new KapalError('NotImplemented', message);
 
 export function isKapalError(err: unknown): err is KapalError {

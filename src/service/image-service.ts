@@ -33,6 +33,8 @@ export interface ImageServiceDeps {
   content: ContentStore;
   layers: LayerStore;
   platform: { os: string; architecture: string };
+  /** A container standing on the image, if any (docker refuses to delete such an image). */
+  containerUsing?: (imageId: string) => { id: string; running: boolean } | undefined;
 }
 
 /** One line of a JSON progress stream (docker's jsonmessage). */
@@ -181,6 +183,15 @@ export class ImageService {
     const items: DeleteItem[] = [];
     const byId = image.id === name || image.id === `sha256:${name}` || (looksLikeIdPrefix(name) && !this.isRefName(name));
     const names = [...image.tags, ...image.digests];
+    const user = this.deps.containerUsing?.(image.id);
+    if (user && byId && (user.running || !opts.force)) {
+      throw conflict(
+        `conflict: unable to delete ${shortId(image.id)} (${user.running ? 'cannot be forced' : 'must be forced'}) - image is being used by ${user.running ? 'running' : 'stopped'} container ${user.id.slice(0, 12)}`,
+      );
+    }
+    if (user && !byId && names.length === 1 && !opts.force) {
+      throw conflict(`conflict: unable to remove repository reference "${name}" (must force) - container ${user.id.slice(0, 12)} is using its referenced image ${shortId(image.id)}`);
+    }
     if (!byId) {
       const ref = canonicalString(withDefaultTag(parseReference(name)));
       const repo = parseReference(ref);
@@ -196,7 +207,7 @@ export class ImageService {
         }
         remaining = remaining.filter((n) => !sameRepoDigest(n));
       }
-      if (remaining.length > 0) return items;
+      if (remaining.length > 0 || user) return items;
     } else {
       const repos = new Set(image.tags.map((t) => fullName(parseReference(t))));
       if (repos.size > 1 && !opts.force) {
@@ -206,6 +217,8 @@ export class ImageService {
         this.deps.store.removeRef(n);
         items.push({ Untagged: familiarString(parseReference(n)) });
       }
+      // Forced past a stopped container: the names go, the image stays while the container does.
+      if (user) return items;
     }
     this.deps.store.deleteImage(image.id);
     items.push({ Deleted: image.id });
@@ -275,6 +288,7 @@ export class ImageService {
   prune(filters: Map<string, string[]>): { deleted: DeleteItem[]; reclaimed: number } {
     const deleted: DeleteItem[] = [];
     for (const image of pruneCandidates(this.deps.store.list(), filters)) {
+      if (this.deps.containerUsing?.(image.id)) continue; // in use: not prunable
       deleted.push(...this.remove(image.id, { force: true, prune: false }));
     }
     return { deleted, reclaimed: this.collect().bytes };

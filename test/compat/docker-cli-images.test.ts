@@ -2,35 +2,16 @@
 // save piped into load. DOCKER_HOST names the test socket, DOCKER_CONFIG a temp dir.
 
 import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import path from 'node:path';
 import t, { type Test } from 'tap';
-import { makeTempDir, startDaemon, type TestDaemon } from '../helpers/daemon.js';
+import { startDaemon, type TestDaemon } from '../helpers/daemon.js';
+import { dockerShell, skipWithoutDocker as skip, type Run } from '../helpers/docker-cli.js';
 import { buildFixtureImage, type FixtureImage } from '../helpers/images.js';
 import { registryMissing, skopeo, startRegistry } from '../helpers/registry.js';
-
-const DOCKER = '/usr/local/bin/docker';
-const skip = existsSync(DOCKER) ? false : `the docker CLI is not installed at ${DOCKER}`;
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
 
 async function setup(t: Test): Promise<{ d: TestDaemon; fixture: FixtureImage; sh: (script: string) => Promise<Run> }> {
   const d = await startDaemon(t, 'docker-images');
   const fixture = buildFixtureImage(t);
-  const env: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('DOCKER_')) env[k] = v;
-  Object.assign(env, { DOCKER_HOST: `unix://${d.socket}`, DOCKER_CONFIG: makeTempDir(t, 'docker-config'), PATH: `${path.dirname(DOCKER)}:${process.env.PATH}` });
-  const sh = (script: string) =>
-    new Promise<Run>((resolve) => {
-      execFile('bash', ['-o', 'pipefail', '-c', script], { env, cwd: fixture.dir, timeout: 60_000 }, (err, stdout, stderr) => {
-        resolve({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout, stderr });
-      });
-    });
-  return { d, fixture, sh };
+  return { d, fixture, sh: dockerShell(t, d, fixture.dir) };
 }
 
 t.test('docker load -i prints Loaded image: busybox:latest', { skip }, async (t) => {

@@ -4,28 +4,10 @@
 // engine or ~/.docker.
 
 import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import t, { type Test } from 'tap';
 import { makeTempDir, startDaemon, type TestDaemon } from '../helpers/daemon.js';
+import { DOCKER, cleanEnv, skipWithoutDocker as skip, type Run } from '../helpers/docker-cli.js';
 import { startRecordingProxy } from './recording-proxy.js';
-
-const DOCKER = '/usr/local/bin/docker';
-const skip = existsSync(DOCKER) ? false : `the docker CLI is not installed at ${DOCKER}`;
-
-const NO_RUNTIME = 'container create is not available yet: this kapald build has no container runtime';
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** The environment without any DOCKER_* the developer may have set, plus a private config dir. */
-function cleanEnv(configDir: string, extra: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('DOCKER_')) env[k] = v;
-  return { ...env, DOCKER_CONFIG: configDir, ...extra };
-}
 
 interface Cli {
   d: TestDaemon;
@@ -106,20 +88,18 @@ t.test('docker info prints the Server section with the ID and version GET /info 
   t.notMatch(all, /errors pretty printing info/);
 });
 
-t.test('a daemon error prints "Error response from daemon: <message>", not raw JSON: docker create exits 1', { skip }, async (t) => {
-  // `docker create` returns the daemon's error as is, so cobra exits 1; only the CLI's own
-  // validation failures in create exit 125 (cli/command/container/create.go runCreate).
+t.test('a daemon error prints "Error response from daemon: <message>", not raw JSON: docker rm exits 1', { skip }, async (t) => {
   const { docker } = await setup(t);
-  const run = await docker(['create', 'busybox']);
-  t.equal(run.stderr, `Error response from daemon: ${NO_RUNTIME}\n`);
+  const run = await docker(['rm', 'nosuch']);
+  t.equal(run.stderr, 'Error response from daemon: No such container: nosuch\n');
   t.equal(run.stdout, '');
   t.equal(run.code, 1);
 });
 
-t.test('docker run turns the same create error into exit 125 with its "docker:" prefix', { skip }, async (t) => {
+t.test('docker run turns a create error into exit 125 with its "docker:" prefix', { skip }, async (t) => {
   const { docker } = await setup(t);
-  const run = await docker(['run', '--rm', 'busybox', 'true']);
-  t.equal(run.stderr, `docker: Error response from daemon: ${NO_RUNTIME}\n\nRun 'docker run --help' for more information\n`);
+  const run = await docker(['run', '--rm', '--pull=never', 'busybox', 'true']);
+  t.equal(run.stderr, `docker: Error response from daemon: No such image: busybox:latest\n\nRun 'docker run --help' for more information\n`);
   t.equal(run.code, 125);
 });
 

@@ -6,8 +6,9 @@ import Docker from 'dockerode';
 import t, { type Test } from 'tap';
 import { makeTempDir, startDaemon, type TestDaemon } from '../helpers/daemon.js';
 import { startRecordingProxy } from './recording-proxy.js';
+import { loadBusybox } from '../helpers/containers.js';
+import { PassThrough } from 'node:stream';
 
-const NO_RUNTIME = 'container create is not available yet: this kapald build has no container runtime';
 
 interface Modem {
   d: TestDaemon;
@@ -58,16 +59,15 @@ t.test('docker.info() on unversioned GET /info carries the daemon ID', async (t)
   t.same(requests, ['GET /info']);
 });
 
-t.test('createContainer on unversioned POST /containers/create rejects with statusCode 501 and json.message', async (t) => {
+t.test('createContainer on unversioned POST /containers/create rejects a missing image with statusCode 404 and json.message', async (t) => {
   const { docker, requests } = await setup(t);
   const err = await docker.createContainer({ Image: 'busybox' }).then(
     () => undefined,
     (e: unknown) => e as ModemError,
   );
   t.ok(err, 'createContainer rejected');
-  t.equal(err?.statusCode, 501);
-  t.same(err?.json, { message: NO_RUNTIME });
-  t.equal(err?.message, `(HTTP code 501) unexpected - ${NO_RUNTIME} `);
+  t.equal(err?.statusCode, 404);
+  t.same(err?.json, { message: 'No such image: busybox:latest' });
   // docker-modem sends the options as a query string too (§5.2); the path itself is unversioned.
   t.equal(requests.length, 1);
   t.match(requests[0], /^POST \/containers\/create\?/);
@@ -81,4 +81,23 @@ t.test('createContainer with a bad name rejects with statusCode 400 naming the a
   );
   t.equal(err?.statusCode, 400);
   t.match(err?.json?.message, /only \[a-zA-Z0-9\]\[a-zA-Z0-9_.-\] are allowed/);
+});
+
+t.test('docker.run attaches without upgrading, starts, waits and demuxes the output', async (t) => {
+  const { docker, d } = await setup(t);
+  await loadBusybox(t, d);
+  let stdout = '';
+  let stderr = '';
+  const out = new PassThrough().on('data', (c: Buffer) => (stdout += c));
+  const err = new PassThrough().on('data', (c: Buffer) => (stderr += c));
+  const [result, container] = (await docker.run('busybox', ['sh', '-c', 'echo hi; echo oops >&2; exit 2'], [out, err], { Tty: false })) as [
+    { StatusCode: number },
+    Docker.Container,
+  ];
+  t.equal(result.StatusCode, 2);
+  t.equal(stdout, 'hi\n');
+  t.equal(stderr, 'oops\n');
+  const info = await container.inspect();
+  t.equal(info.State.ExitCode, 2);
+  await container.remove();
 });

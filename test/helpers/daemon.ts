@@ -7,6 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { request, type RequestOptions, type Response } from './http.js';
+import { killContainers, removeCgroupParent } from './leftovers.js';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const KAPALD = path.join(ROOT, 'bin/kapald');
@@ -24,6 +25,8 @@ export interface DaemonOptions {
   env?: NodeJS.ProcessEnv;
   /** Replaces the private defaults entirely (for tests of flag handling). */
   rawArgs?: string[];
+  /** The cgroup parent (below the test's own cgroup); private and unique by default. */
+  cgroupParent?: string;
   dir?: string;
 }
 
@@ -58,12 +61,14 @@ export function spawnDaemon(t: Teardown, name: string, opts: DaemonOptions = {})
   const dataRoot = path.join(dir, 'data');
   const execRoot = path.join(dir, 'exec');
   const configFile = path.join(dir, 'daemon.json');
+  const cgroupParent = opts.cgroupParent ?? `kapal-test-${path.basename(dir)}`;
   writeFileSync(configFile, JSON.stringify(opts.config ?? {}));
   const args = opts.rawArgs ?? [
     '-H', `unix://${socket}`,
     '--data-root', dataRoot,
     '--exec-root', execRoot,
     '--config-file', configFile,
+    '--cgroup-parent', cgroupParent,
     ...(opts.args ?? []),
   ];
   const proc = spawn(process.execPath, [KAPALD, ...args], {
@@ -81,6 +86,9 @@ export function spawnDaemon(t: Teardown, name: string, opts: DaemonOptions = {})
       proc.kill('SIGKILL');
       await exited;
     }
+    // Containers outlive kapald by design; a test's must not outlive the test.
+    await killContainers(execRoot);
+    await removeCgroupParent(cgroupParent);
   });
   return {
     dir,

@@ -119,14 +119,15 @@ t.test('a bad container name in the query is a 400 naming the parameter', async 
   t.match(res.json().message, /^invalid query parameter name: /);
 });
 
-t.test('a valid create answers 501 until the runtime exists, never a pretend success', async (t) => {
-  const { socket } = await startApi(t, 'create501');
+t.test('a valid create of a missing image answers docker\'s 404, which makes clients pull', async (t) => {
+  const { socket } = await startApi(t, 'createnoimage');
   const res = await request(socket, 'POST', '/containers/create?name=web', {
     body: JSON.stringify({ Image: 'busybox', Cmd: ['true'], Unknown: { kept: true } }),
     headers: { 'Content-Type': 'application/json' },
   });
-  t.equal(res.status, 501);
+  t.equal(res.status, 404);
   t.equal(res.headers['content-type'], 'application/json');
+  t.same(res.json(), { message: 'No such image: busybox:latest' });
 });
 
 t.test('a 500 hides the error from the client and logs it with the request id', async (t) => {

@@ -6,6 +6,21 @@ import ping from './system/ping.js';
 import version from './system/version.js';
 import info from './system/info.js';
 import createContainer from './containers/create.js';
+import startContainer from './containers/start.js';
+import stopContainer from './containers/stop.js';
+import restartContainer from './containers/restart.js';
+import killContainer from './containers/kill.js';
+import pauseContainer from './containers/pause.js';
+import renameContainer from './containers/rename.js';
+import removeContainer from './containers/remove.js';
+import listContainers from './containers/list.js';
+import inspectContainer from './containers/inspect.js';
+import topContainer from './containers/top.js';
+import pruneContainers from './containers/prune.js';
+import resizeContainer from './containers/resize.js';
+import waitContainer from './containers/wait.js';
+import containerLogs from './containers/logs.js';
+import attachContainer from './containers/attach.js';
 import loadImages from './images/load.js';
 import listImages from './images/list.js';
 import saveImages from './images/save.js';
@@ -15,13 +30,20 @@ import pruneImages from './images/prune.js';
 import type { ImageService } from '../../service/image-service.js';
 import type { RegistryService } from '../../service/registry-service.js';
 import distributionRoutes from './distribution/inspect.js';
+import type { ContainerService } from '../../service/containers/service.js';
 
 export interface Services {
   system: SystemService;
   images: ImageService;
   registry: RegistryService;
+  containers: ContainerService;
 }
 
 export function registerRoutes(app: Api, services: Services): void {
-  for (const route of [ping, version, info, createContainer, loadImages, listImages, saveImages, createImage, pruneImages, imageNameRoutes, distributionRoutes]) route(app, services);
+  const containerRoutes = [
+    createContainer, startContainer, stopContainer, restartContainer, killContainer, pauseContainer, renameContainer,
+    removeContainer, listContainers, inspectContainer, topContainer, pruneContainers, resizeContainer, waitContainer,
+    containerLogs, attachContainer,
+  ];
+  for (const route of [ping, version, info, ...containerRoutes, loadImages, listImages, saveImages, createImage, pruneImages, imageNameRoutes, distributionRoutes]) route(app, services);
 }

@@ -1,13 +1,12 @@
-// POST /containers/create. The request is validated in full now; creating the container needs
-// the image store and the runtime, which this build does not have yet, so a valid request is
-// answered 501 — never a pretend success.
+// POST /containers/create: docker's merge of the request with the image config; 201 {Id, Warnings}.
 
 import { z } from 'zod';
-import { notImplemented } from '../../../domain/errors.js';
 import type { Api } from '../../app.js';
+import { JSON_TYPE } from '../../errors.js';
 import { containerCreateSchema, containerName } from '../../schemas/container-config.js';
+import type { Services } from '../index.js';
 
-export default function createContainer(app: Api): void {
+export default function createContainer(app: Api, { containers }: Services): void {
   app.post(
     '/containers/create',
     {
@@ -16,8 +15,9 @@ export default function createContainer(app: Api): void {
         body: containerCreateSchema,
       },
     },
-    async () => {
-      throw notImplemented('container create is not available yet: this kapald build has no container runtime');
+    async (request, reply) => {
+      const created = containers.create(request.body, request.query.name || undefined);
+      return reply.code(201).type(JSON_TYPE).send(created);
     },
   );
 }

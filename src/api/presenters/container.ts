@@ -1,0 +1,138 @@
+// Containers in the shapes of Docker's API: the list summary (docker ps), inspect, and moby's
+// human Status strings ("Up 5 seconds", "Exited (0) 2 minutes ago").
+
+import type { Container } from '../../domain/container.js';
+import { ZERO_TIME, commandOf } from '../../domain/container.js';
+
+/** moby's units.HumanDuration. */
+export function humanDuration(ms: number): string {
+  const seconds = Math.floor(ms / 1000);
+  if (seconds < 1) return 'Less than a second';
+  if (seconds === 1) return '1 second';
+  if (seconds < 60) return `${seconds} seconds`;
+  const minutes = Math.floor(seconds / 60);
+  if (minutes === 1) return 'About a minute';
+  if (minutes < 60) return `${minutes} minutes`;
+  const hours = Math.round(seconds / 3600);
+  if (hours === 1) return 'About an hour';
+  if (hours < 48) return `${hours} hours`;
+  if (hours < 24 * 7 * 2) return `${Math.floor(hours / 24)} days`;
+  if (hours < 24 * 30 * 2) return `${Math.floor(hours / 24 / 7)} weeks`;
+  if (hours < 24 * 365 * 2) return `${Math.floor(hours / 24 / 30)} months`;
+  return `${Math.floor(hours / 24 / 365)} years`;
+}
+
+/** moby container/state.go String(). */
+export function statusText(c: Container, now = Date.now()): string {
+  const s = c.state;
+  switch (s.status) {
+    case 'running':
+      return `Up ${humanDuration(now - Date.parse(s.startedAt ?? ''))}`;
+    case 'paused':
+      return `Up ${humanDuration(now - Date.parse(s.startedAt ?? ''))} (Paused)`;
+    case 'restarting':
+      return `Restarting (${s.exitCode}) ${humanDuration(now - Date.parse(s.finishedAt ?? ''))} ago`;
+    case 'removing':
+      return 'Removal In Progress';
+    case 'dead':
+      return 'Dead';
+    case 'created':
+      return 'Created';
+    case 'exited':
+      return s.finishedAt ? `Exited (${s.exitCode}) ${humanDuration(now - Date.parse(s.finishedAt))} ago` : `Exited (${s.exitCode})`;
+  }
+}
+
+export function containerSummary(c: Container, sizes?: { rw: number; rootFs: number }) {
+  const cmd = commandOf(c.config);
+  return {
+    Id: c.id,
+    Names: [c.name],
+    Image: c.imageName,
+    ImageID: c.imageId,
+    Command: cmd.map((a) => (/\s/.test(a) ? JSON.stringify(a) : a)).join(' '),
+    Created: Math.floor(Date.parse(c.createdAt) / 1000),
+    Ports: [],
+    ...(sizes ? { SizeRw: sizes.rw, SizeRootFs: sizes.rootFs } : {}),
+    Labels: c.config.Labels,
+    State: c.state.status,
+    Status: statusText(c),
+    HostConfig: { NetworkMode: c.hostConfig.NetworkMode },
+    NetworkSettings: { Networks: networks(c) },
+    Mounts: [],
+  };
+}
+
+function networks(c: Container) {
+  const mode = c.hostConfig.NetworkMode;
+  return {
+    [mode]: {
+      IPAMConfig: null, Links: null, Aliases: null, MacAddress: '', DriverOpts: null, GwPriority: 0, NetworkID: '',
+      EndpointID: '', Gateway: '', IPAddress: '', IPPrefixLen: 0, IPv6Gateway: '', GlobalIPv6Address: '',
+      GlobalIPv6PrefixLen: 0, DNSNames: null,
+    },
+  };
+}
+
+export interface InspectPaths {
+  logPath: string;
+  resolvConf: string;
+  hostname: string;
+  hosts: string;
+  upper: string;
+  work: string;
+  merged: string;
+  lowerDirs: string[];
+}
+
+export function containerInspect(c: Container, paths: InspectPaths, sizes?: { rw: number; rootFs: number }) {
+  const [path = '', ...args] = commandOf(c.config);
+  const s = c.state;
+  const hostNetwork = c.hostConfig.NetworkMode === 'host';
+  return {
+    Id: c.id,
+    Created: c.createdAt,
+    Path: path,
+    Args: args,
+    State: {
+      Status: s.status,
+      Running: s.status === 'running' || s.status === 'paused' || s.status === 'restarting',
+      Paused: s.status === 'paused',
+      Restarting: s.status === 'restarting',
+      OOMKilled: s.oomKilled,
+      Dead: s.status === 'dead',
+      Pid: s.pid,
+      ExitCode: s.exitCode,
+      Error: s.error,
+      StartedAt: s.startedAt ?? ZERO_TIME,
+      FinishedAt: s.finishedAt ?? ZERO_TIME,
+    },
+    Image: c.imageId,
+    ResolvConfPath: hostNetwork ? '/etc/resolv.conf' : paths.resolvConf,
+    HostnamePath: hostNetwork ? '/etc/hostname' : paths.hostname,
+    HostsPath: hostNetwork ? '/etc/hosts' : paths.hosts,
+    LogPath: paths.logPath,
+    Name: c.name,
+    RestartCount: c.restartCount,
+    Driver: 'overlayfs',
+    Platform: 'linux',
+    MountLabel: '',
+    ProcessLabel: '',
+    AppArmorProfile: '',
+    ExecIDs: null,
+    HostConfig: c.hostConfig,
+    GraphDriver: {
+      Data: { LowerDir: paths.lowerDirs.join(':'), MergedDir: paths.merged, UpperDir: paths.upper, WorkDir: paths.work },
+      Name: 'overlayfs',
+    },
+    ...(sizes ? { SizeRw: sizes.rw, SizeRootFs: sizes.rootFs } : {}),
+    Mounts: [],
+    Config: c.config,
+    NetworkSettings: {
+      Bridge: '', SandboxID: '', SandboxKey: '', HairpinMode: false, LinkLocalIPv6Address: '', LinkLocalIPv6PrefixLen: 0,
+      Ports: {}, SecondaryIPAddresses: null, SecondaryIPv6Addresses: null, EndpointID: '', Gateway: '', GlobalIPv6Address: '',
+      GlobalIPv6PrefixLen: 0, IPAddress: '', IPPrefixLen: 0, IPv6Gateway: '', MacAddress: '',
+      Networks: networks(c),
+    },
+  };
+}

@@ -1,0 +1,60 @@
+// GET /containers/{id}/logs: the json-file log as stdcopy frames (or raw bytes for a TTY), with
+// follow, tail, since, until and timestamps as docker logs sends them.
+
+import { z } from 'zod';
+import { invalidArgument } from '../../../domain/errors.js';
+import { fixedNanos, readLog } from '../../../runtime/json-log.js';
+import type { Api } from '../../app.js';
+import { queryBool } from '../../query.js';
+import { StdStream, StdcopyMuxer } from '../../streams/stdcopy.js';
+import { startResponseStream } from '../../streams/response-stream.js';
+import type { Services } from '../index.js';
+
+/** Unix seconds with an optional fraction ("1704067200.000000000"), or an RFC 3339 date. */
+function timeParam(v: string | undefined, name: string): number {
+  if (v === undefined || v === '' || v === '0') return 0;
+  if (/^\d+(\.\d+)?$/.test(v)) return Number(v) * 1000;
+  const t = Date.parse(v);
+  if (Number.isNaN(t)) throw invalidArgument(`invalid value for ${name}: ${v}`);
+  return t;
+}
+
+const query = z.looseObject({
+  follow: queryBool(),
+  stdout: queryBool(),
+  stderr: queryBool(),
+  timestamps: queryBool(),
+  details: queryBool(),
+  since: z.string().optional(),
+  until: z.string().optional(),
+  tail: z.string().optional(),
+});
+
+export default function containerLogs(app: Api, { containers }: Services): void {
+  app.get('/containers/:id/logs', { schema: { params: z.object({ id: z.string() }), querystring: query } }, async (request, reply) => {
+    const q = request.query;
+    const c = containers.get(request.params.id);
+    if (!q.stdout && !q.stderr) throw invalidArgument('Bad parameters: you must choose at least one stream');
+    const tail = q.tail === undefined || q.tail === 'all' || q.tail === '' ? -1 : Number(q.tail);
+    if (!Number.isInteger(tail)) throw invalidArgument(`invalid value for tail: ${q.tail}`);
+    const since = timeParam(q.since, 'since');
+    const until = timeParam(q.until, 'until');
+    const tty = c.config.Tty;
+    const res = startResponseStream(reply, tty ? 'application/vnd.docker.raw-stream' : 'application/vnd.docker.multiplexed-stream');
+    const mux = new StdcopyMuxer(res);
+    let gone = false;
+    res.on('close', () => (gone = true));
+    const running = () => !gone && ['running', 'paused', 'restarting'].includes(containers.find(c.id)?.state.status ?? '');
+    try {
+      for await (const r of readLog(containers.logPath(c), { stdout: q.stdout, stderr: q.stderr, since, until, tail: tail < 0 ? -1 : tail, follow: q.follow }, running)) {
+        if (gone) break;
+        const text = q.timestamps ? `${fixedNanos(r.time)} ${r.log}` : r.log;
+        const payload = Buffer.from(text, 'utf8');
+        const ok = tty ? res.write(payload) : mux.write(r.stream === 'stderr' ? StdStream.stderr : StdStream.stdout, payload);
+        if (!ok) await new Promise((resolve) => res.once('drain', resolve).once('close', resolve));
+      }
+    } finally {
+      res.end();
+    }
+  });
+}

@@ -1,0 +1,116 @@
+// The runtime side of a container: its directories, cgroups and shim. The service decides what
+// happens; this module does it on the machine (files, cgroups, spawning the shim) and never
+// touches namespaces or mounts itself.
+
+import { mkdirSync, readdirSync, rmSync } from 'node:fs';
+import type { Socket } from 'node:net';
+import type { Container } from '../domain/container.js';
+import { buildShimSpec } from './container-spec.js';
+import { boundingCapabilities } from './capabilities.js';
+import { containerFiles } from './container-files.js';
+import type { ContainerLayout } from './container-layout.js';
+import type { CgroupsV1 } from './cgroups/v1.js';
+import { launchShim, type LaunchResult } from './shim/launcher.js';
+import { ShimConnection, connectShimSocket, readExitFile, type ShimOutputHandlers } from './shim/connection.js';
+import type { ShimExit } from './shim/protocol.js';
+
+export interface RuntimeDeps {
+  layout: ContainerLayout;
+  cgroups: CgroupsV1;
+  shimPath?: string;
+}
+
+export class ContainerRuntime {
+  private readonly availableCaps = boundingCapabilities();
+
+  constructor(private readonly deps: RuntimeDeps) {
+    mkdirSync(deps.layout.containersDir, { recursive: true, mode: 0o710 });
+    mkdirSync(deps.layout.statesDir, { recursive: true, mode: 0o700 });
+  }
+
+  get layout(): ContainerLayout {
+    return this.deps.layout;
+  }
+
+  /** The container's persistent directories, made at create so a bad data root fails early. */
+  prepare(id: string): void {
+    const l = this.deps.layout;
+    mkdirSync(l.dataDir(id), { mode: 0o710 });
+    // The upper dir's mode becomes the mode of the container's "/": 0755 like any root directory
+    // (the 0710 parent keeps other host users out).
+    mkdirSync(l.upper(id), { mode: 0o755 });
+    for (const dir of [l.work(id), l.rootfs(id)]) mkdirSync(dir, { mode: 0o700 });
+  }
+
+  /** Validates what only the spec builder knows (capabilities, ulimits) without starting anything. */
+  validate(c: Container): void {
+    const l = this.deps.layout;
+    buildShimSpec(c, { layers: [], rootfs: '', upper: '', work: '', cgroups: [], memoryCgroup: undefined, binds: [], logPath: l.logPath(c.id), availableCaps: this.availableCaps });
+  }
+
+  /**
+   * Starts the container: cgroups, per-container files, spec, shim. `connect` receives sockets
+   * connected before the process runs (attach clients, the monitor) as soon as the shim listens.
+   */
+  async start(c: Container, layers: string[], connect: (connectOne: () => Promise<Socket>) => Promise<void>): Promise<LaunchResult> {
+    const l = this.deps.layout;
+    const stateDir = l.stateDir(c.id);
+    rmSync(stateDir, { recursive: true, force: true });
+    const cg = this.deps.cgroups.create(c.id, { privileged: c.hostConfig.Privileged });
+    try {
+      const binds = containerFiles(l, c.id, { hostname: c.config.Hostname, hostNetwork: c.hostConfig.NetworkMode === 'host' });
+      const spec = buildShimSpec(c, {
+        layers,
+        rootfs: l.rootfs(c.id),
+        upper: l.upper(c.id),
+        work: l.work(c.id),
+        cgroups: cg.dirs,
+        memoryCgroup: cg.memory,
+        binds,
+        logPath: l.logPath(c.id),
+        availableCaps: this.availableCaps,
+      });
+      return await launchShim({ shimPath: this.deps.shimPath, stateDir, spec, beforeGo: () => connect(() => connectShimSocket(stateDir)) });
+    } catch (err) {
+      this.afterExit(c.id);
+      throw err;
+    }
+  }
+
+  connection(id: string, handlers: ShimOutputHandlers): Promise<ShimConnection> {
+    return ShimConnection.open(this.deps.layout.stateDir(id), handlers);
+  }
+
+  exitOf(id: string): ShimExit | undefined {
+    return readExitFile(this.deps.layout.stateDir(id));
+  }
+
+  /** After the container's processes are gone: its cgroups and shim state go too. */
+  afterExit(id: string): void {
+    this.deps.cgroups.remove(id);
+    rmSync(this.deps.layout.stateDir(id), { recursive: true, force: true });
+  }
+
+  /** Everything of a removed container, including its rootfs changes and log. */
+  destroy(id: string): void {
+    this.afterExit(id);
+    rmSync(this.deps.layout.dataDir(id), { recursive: true, force: true });
+  }
+
+  setFrozen(id: string, frozen: boolean): Promise<void> {
+    return this.deps.cgroups.setFrozen(id, frozen);
+  }
+
+  pids(id: string): number[] {
+    return this.deps.cgroups.pids(id);
+  }
+
+  /** Container IDs that have directories on disk (data or state), for the reconcile at start. */
+  idsOnDisk(): Set<string> {
+    const ids = new Set<string>();
+    for (const dir of [this.deps.layout.containersDir, this.deps.layout.statesDir]) {
+      for (const name of readdirSync(dir)) if (/^[a-f0-9]{64}$/.test(name)) ids.add(name);
+    }
+    return ids;
+  }
+}

@@ -1,0 +1,122 @@
+// A container as the shim spec: namespaces, rootfs layers, docker's masked and read-only paths,
+// default devices, capabilities, rlimits and the process environment. Pure data; the shim acts.
+
+import { readFileSync } from 'node:fs';
+import type { Container } from '../domain/container.js';
+import { commandOf } from '../domain/container.js';
+import { invalidArgument } from '../domain/errors.js';
+import { containerCapabilities } from './capabilities.js';
+import type { BindSpec, DeviceSpec, NamespaceKind, RlimitSpec, ShimSpec } from './shim/spec.js';
+
+/** moby's defaults (oci/defaults.go): paths hidden from containers, and paths made read-only. */
+export const MASKED_PATHS = [
+  '/proc/asound', '/proc/acpi', '/proc/interrupts', '/proc/kcore', '/proc/keys', '/proc/latency_stats',
+  '/proc/timer_list', '/proc/timer_stats', '/proc/sched_debug', '/proc/scsi', '/sys/firmware',
+  '/sys/devices/virtual/powercap',
+];
+export const READONLY_PATHS = ['/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys', '/proc/sysrq-trigger'];
+
+const dev = (path: string, major: number, minor: number): DeviceSpec => ({ path, type: 'c', major, minor, mode: 0o666, uid: 0, gid: 0 });
+export const DEFAULT_DEVICES: DeviceSpec[] = [
+  dev('/dev/null', 1, 3), dev('/dev/zero', 1, 5), dev('/dev/full', 1, 7),
+  dev('/dev/random', 1, 8), dev('/dev/urandom', 1, 9), dev('/dev/tty', 5, 0),
+];
+
+export const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+
+/** moby CreateDaemonEnvironment + ReplaceOrAppendEnvValues: a bare KEY unsets KEY. */
+export function processEnv(c: Pick<Container, 'config'>): string[] {
+  const env = new Map<string, string>([['PATH', DEFAULT_PATH], ['HOSTNAME', c.config.Hostname]]);
+  if (c.config.Tty) env.set('TERM', 'xterm');
+  for (const entry of c.config.Env) {
+    const eq = entry.indexOf('=');
+    if (eq < 0) env.delete(entry);
+    else env.set(entry.slice(0, eq), entry.slice(eq + 1));
+  }
+  return [...env].map(([k, v]) => `${k}=${v}`);
+}
+
+const RLIMITS: Record<string, number> = {
+  cpu: 0, fsize: 1, data: 2, stack: 3, core: 4, rss: 5, nproc: 6, nofile: 7, memlock: 8, as: 9,
+  locks: 10, sigpending: 11, msgqueue: 12, nice: 13, rtprio: 14, rttime: 15,
+};
+const LIMIT_NAMES: Record<string, string> = {
+  cpu: 'Max cpu time', fsize: 'Max file size', data: 'Max data size', stack: 'Max stack size', core: 'Max core file size',
+  rss: 'Max resident set', nproc: 'Max processes', nofile: 'Max open files', memlock: 'Max locked memory', as: 'Max address space',
+  locks: 'Max file locks', sigpending: 'Max pending signals', msgqueue: 'Max msgqueue size', nice: 'Max nice priority',
+  rtprio: 'Max realtime priority', rttime: 'Max realtime timeout',
+};
+
+/** The host's hard limit for `name` (kapald has no CAP_SYS_RESOURCE on every machine), or Infinity. */
+function hostHardLimit(name: string, limits: string): number {
+  const line = limits.split('\n').find((l) => l.startsWith(LIMIT_NAMES[name]!));
+  const hard = line?.slice(26).trim().split(/\s+/)[1];
+  return hard === undefined || hard === 'unlimited' ? Infinity : Number(hard);
+}
+
+export function rlimitsOf(ulimits: Container['hostConfig']['Ulimits'], limits = readFileSync('/proc/self/limits', 'utf8')): RlimitSpec[] {
+  return (ulimits ?? []).map((u) => {
+    const resource = RLIMITS[u.Name];
+    if (resource === undefined) throw invalidArgument(`invalid ulimit type: ${u.Name}`);
+    if (u.Soft > u.Hard) throw invalidArgument(`ulimit soft limit must be less than or equal to hard limit: ${u.Soft} > ${u.Hard}`);
+    const hostHard = hostHardLimit(u.Name, limits);
+    const hard = u.Hard < 0 ? Infinity : u.Hard;
+    if (hard > hostHard) {
+      throw invalidArgument(`ulimit ${u.Name}: hard limit ${u.Hard} is above the host's hard limit ${hostHard}, which kapald cannot raise`);
+    }
+    return { resource, soft: u.Soft < 0 ? -1 : u.Soft, hard: u.Hard < 0 ? -1 : u.Hard };
+  });
+}
+
+export interface SpecInputs {
+  /** Layer directories topmost first (overlayfs lowerdir order). */
+  layers: string[];
+  rootfs: string;
+  upper: string;
+  work: string;
+  cgroups: string[];
+  memoryCgroup: string | undefined;
+  binds: BindSpec[];
+  logPath: string;
+  /** kapald's own bounding set: what the container can have at most. */
+  availableCaps: number[];
+}
+
+export function buildShimSpec(c: Container, io: SpecInputs): ShimSpec {
+  const hc = c.hostConfig;
+  const hostNetwork = hc.NetworkMode === 'host';
+  const namespaces: NamespaceKind[] = ['pid', 'mnt', 'uts', 'ipc', 'cgroup'];
+  if (!hostNetwork) namespaces.push('net');
+  const securityOpt = hc.SecurityOpt ?? [];
+  const args = commandOf(c.config);
+  return {
+    rootfs: io.rootfs,
+    lowers: io.layers,
+    upper: io.upper,
+    work: io.work,
+    readonlyRootfs: hc.ReadonlyRootfs,
+    hostname: c.config.Hostname,
+    namespaces,
+    cgroups: io.cgroups,
+    memoryCgroup: io.memoryCgroup,
+    binds: io.binds,
+    shmSize: hc.ShmSize,
+    maskedPaths: hc.Privileged ? [] : ((hc.MaskedPaths as string[] | null) ?? MASKED_PATHS),
+    readonlyPaths: hc.Privileged ? [] : ((hc.ReadonlyPaths as string[] | null) ?? READONLY_PATHS),
+    devices: DEFAULT_DEVICES,
+    env: processEnv(c),
+    args,
+    cwd: c.config.WorkingDir || '/',
+    user: c.config.User,
+    groupAdd: hc.GroupAdd ?? [],
+    caps: containerCapabilities({ capAdd: hc.CapAdd, capDrop: hc.CapDrop, privileged: hc.Privileged, available: io.availableCaps }),
+    noNewPrivileges: securityOpt.some((o) => /^no-new-privileges(?:[:=]true)?$/.test(o)),
+    rlimits: rlimitsOf(hc.Ulimits),
+    tty: c.config.Tty,
+    stdin: c.config.OpenStdin,
+    consoleSize: hc.ConsoleSize ?? [0, 0],
+    logPath: io.logPath,
+    init: hc.Init === true,
+    privileged: hc.Privileged,
+  };
+}

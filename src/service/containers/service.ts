@@ -1,0 +1,513 @@
+// Container use cases: create, start, stop, kill, restart, wait, remove, rename, pause, unpause,
+// top, prune, attach, and the restore at kapald start that adopts containers still running. State
+// changes go through the lifecycle table and reach the store before anyone is told.
+
+import type { Socket } from 'node:net';
+import type { Container, ContainerState } from '../../domain/container.js';
+import { isRunning, transition } from '../../domain/container-lifecycle.js';
+import { VALID_NAME, generateContainerId, generateName } from '../../domain/container-names.js';
+import { KapalError, invalidArgument, notFound, notModified } from '../../domain/errors.js';
+import type { ContainerRuntime } from '../../runtime/container-runtime.js';
+import { hostHostName } from '../../runtime/container-files.js';
+import { ShimConnection, connectShimSocket } from '../../runtime/shim/connection.js';
+import { ShimStartError } from '../../runtime/shim/launcher.js';
+import type { ShimExit } from '../../runtime/shim/protocol.js';
+import { SIGKILL, parseSignal } from '../../runtime/signals.js';
+import type { ContainerStore } from '../../store/container-store.js';
+import type { ImageService } from '../image-service.js';
+import { completeHostConfig, mergeConfig, type CreateRequest } from '../container-create-config.js';
+import { AttachSession, type AttachSink, type AttachStreams } from './attach.js';
+import { diskUsage } from './disk-usage.js';
+import { checkFilters, containerMatches, matchLabels, untilCutoff } from './filters.js';
+import { KeyedMutex } from './keyed-mutex.js';
+import { startFailure } from './start-errors.js';
+import { top, type TopResult } from './top.js';
+import { ContainerWaiters, type WaitCondition, type WaitResult } from './waiters.js';
+
+export interface Logger {
+  info(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
+  error(obj: object, msg: string): void;
+}
+
+export interface ContainerServiceDeps {
+  store: ContainerStore;
+  images: ImageService;
+  runtime: ContainerRuntime;
+  log: Logger;
+}
+
+/** How long kill and stop wait for a SIGKILLed container to be reported gone. */
+const KILL_WAIT_MS = 30_000;
+const now = () => new Date().toISOString();
+
+export class ContainerService {
+  private readonly mutex = new KeyedMutex();
+  private readonly waiters = new ContainerWaiters();
+  private readonly monitors = new Map<string, ShimConnection>();
+  private readonly pendingAttach = new Map<string, Set<AttachSession>>();
+  private closing = false;
+
+  constructor(private readonly deps: ContainerServiceDeps) {}
+
+  // ---- lookups -------------------------------------------------------------------------------
+
+  /** moby's lookup: full ID, then exact name, then a unique ID prefix. */
+  find(ref: string): Container | undefined {
+    const { store } = this.deps;
+    if (/^[a-f0-9]{64}$/.test(ref)) {
+      const c = store.get(ref);
+      if (c) return c;
+    }
+    const byName = store.byName(ref.startsWith('/') ? ref : `/${ref}`);
+    if (byName) return byName;
+    if (/^[a-f0-9]+$/.test(ref)) {
+      const matches = store.byIdPrefix(ref);
+      if (matches.length === 1) return matches[0];
+      if (matches.length > 1) throw invalidArgument(`Multiple IDs found with provided prefix: ${ref}`);
+    }
+    return undefined;
+  }
+
+  get(ref: string): Container {
+    const c = this.find(ref);
+    if (!c) throw notFound(`No such container: ${ref}`);
+    return c;
+  }
+
+  list(opts: { all: boolean; limit: number; filters: Map<string, string[]> }): Container[] {
+    checkFilters(opts.filters);
+    const ctx = {
+      lookup: (ref: string) => this.get(ref),
+      ancestorIds: (ref: string) => new Set([this.deps.images.get(ref).id]),
+    };
+    let out = this.deps.store.list().filter((c) => containerMatches(c, opts.filters, ctx));
+    const showAll = opts.all || opts.limit > 0 || opts.filters.has('status') || opts.filters.has('exited') || opts.filters.has('before') || opts.filters.has('since');
+    if (!showAll) out = out.filter((c) => isRunning(c.state.status));
+    if (opts.limit > 0) out = out.slice(0, opts.limit);
+    return out;
+  }
+
+  counts(): { running: number; paused: number; stopped: number } {
+    const by = this.deps.store.counts();
+    const running = (by.get('running') ?? 0) + (by.get('restarting') ?? 0);
+    const paused = by.get('paused') ?? 0;
+    let total = 0;
+    for (const n of by.values()) total += n;
+    return { running, paused, stopped: total - running - paused };
+  }
+
+  /** Bytes the container added to its image (its upper dir). */
+  sizeRw(c: Container): number {
+    return diskUsage(this.deps.runtime.layout.upper(c.id));
+  }
+
+  imageSize(c: Container): number {
+    return this.deps.images.find(c.imageId)?.size ?? 0;
+  }
+
+  imageInUse(imageId: string): Container | undefined {
+    const id = this.deps.store.imageInUse(imageId);
+    return id ? this.deps.store.get(id) : undefined;
+  }
+
+  // ---- create, rename, remove ----------------------------------------------------------------
+
+  create(req: CreateRequest, name: string | undefined): { Id: string; Warnings: string[] } {
+    const { store, images, runtime } = this.deps;
+    const image = images.get(req.Image);
+    const config = mergeConfig(req, image.parsed.config ?? {});
+    const hostConfig = completeHostConfig(req.HostConfig);
+    const warnings: string[] = [];
+    hostConfig.NetworkMode = this.networkMode(hostConfig.NetworkMode, warnings);
+
+    if (name !== undefined && !VALID_NAME.test(name)) {
+      throw invalidArgument(`Invalid container name (${name}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);
+    }
+    const fullName = name !== undefined ? (name.startsWith('/') ? name : `/${name}`) : `/${generateName((n) => store.byName(n) !== undefined)}`;
+    const id = generateContainerId((candidate) => store.get(candidate) !== undefined);
+    if (!config.Hostname) config.Hostname = hostConfig.NetworkMode === 'host' ? hostHostName() : id.slice(0, 12);
+
+    const c: Container = {
+      id,
+      name: fullName,
+      imageId: image.id,
+      imageName: req.Image,
+      config,
+      hostConfig,
+      createdAt: now(),
+      restartCount: 0,
+      state: { status: 'created', pid: 0, exitCode: 0, error: '', oomKilled: false, startedAt: null, finishedAt: null },
+    };
+    runtime.validate(c);
+    runtime.prepare(id);
+    try {
+      store.insert(c);
+    } catch (err) {
+      runtime.destroy(id);
+      throw err;
+    }
+    return { Id: id, Warnings: warnings };
+  }
+
+  /** Network modes before bridge networking exists: none (also for default/bridge) and host. */
+  private networkMode(mode: string, warnings: string[]): string {
+    if (mode === 'none' || mode === 'host') return mode;
+    if (mode === '' || mode === 'default' || mode === 'bridge') {
+      if (mode === 'bridge') warnings.push('bridge networking is not available in this kapald yet: the container gets network mode none');
+      return 'none';
+    }
+    if (mode.startsWith('container:')) throw invalidArgument(`network mode ${mode} is not supported by kapal yet`);
+    throw notFound(`network ${mode} not found`);
+  }
+
+  rename(ref: string, newName: string): void {
+    const c = this.get(ref);
+    if (!VALID_NAME.test(newName)) throw invalidArgument(`Invalid container name (${newName}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);
+    const full = newName.startsWith('/') ? newName : `/${newName}`;
+    if (full === c.name) throw invalidArgument('Renaming a container with the same name as its current name');
+    this.deps.store.rename(c.id, full);
+  }
+
+  async remove(ref: string, opts: { force: boolean }): Promise<void> {
+    const found = this.get(ref);
+    await this.mutex.run(found.id, async () => {
+      let c = this.deps.store.get(found.id);
+      if (!c) return;
+      if (isRunning(c.state.status)) {
+        if (!opts.force) transition(c, 'remove', ref);
+        await this.killAndWait(c);
+        c = this.deps.store.get(found.id);
+        if (!c) return;
+      }
+      this.destroy(c);
+    });
+  }
+
+  private destroy(c: Container): void {
+    transition(c, 'remove');
+    this.deps.store.setState(c.id, { ...c.state, status: 'removing' });
+    for (const session of this.pendingAttach.get(c.id) ?? []) session.end();
+    this.pendingAttach.delete(c.id);
+    try {
+      this.deps.runtime.destroy(c.id);
+    } catch (err) {
+      this.deps.store.setState(c.id, { ...c.state, status: 'dead', error: `removal failed: ${(err as Error).message}` });
+      this.waiters.removed(c.id, c.state.exitCode, (err as Error).message);
+      throw err;
+    }
+    this.deps.store.remove(c.id);
+    this.waiters.removed(c.id, c.state.exitCode);
+  }
+
+  async prune(filters: Map<string, string[]>): Promise<{ ContainersDeleted: string[]; SpaceReclaimed: number }> {
+    checkFilters(filters, new Set(['until', 'label', 'label!']));
+    const cutoffs = (filters.get('until') ?? []).map((u) => untilCutoff(u));
+    const deleted: string[] = [];
+    let reclaimed = 0;
+    for (const c of this.deps.store.list()) {
+      if (isRunning(c.state.status)) continue;
+      if (cutoffs.some((cut) => Date.parse(c.createdAt) >= cut)) continue;
+      if (filters.has('label') && !matchLabels(c.config.Labels, filters.get('label')!)) continue;
+      if (filters.has('label!') && filters.get('label!')!.some((l) => matchLabels(c.config.Labels, [l]))) continue;
+      const size = this.sizeRw(c);
+      try {
+        await this.remove(c.id, { force: false });
+      } catch (err) {
+        this.deps.log.warn({ err, container: c.id }, 'prune could not remove a container');
+        continue;
+      }
+      deleted.push(c.id);
+      reclaimed += size;
+    }
+    return { ContainersDeleted: deleted, SpaceReclaimed: reclaimed };
+  }
+
+  // ---- start, and what happens when a container exits ------------------------------------------
+
+  async start(ref: string): Promise<void> {
+    const found = this.get(ref);
+    if (found.state.status === 'running') throw notModified();
+    transition(found, 'start', ref);
+    await this.mutex.run(found.id, () => this.startLocked(found.id, ref));
+  }
+
+  private async startLocked(id: string, ref: string): Promise<void> {
+    const c = this.deps.store.get(id);
+    if (!c) throw notFound(`No such container: ${ref}`);
+    if (c.state.status === 'running') throw notModified();
+    transition(c, 'start', ref);
+    const image = this.deps.images.get(c.imageId);
+    const sessions = [...(this.pendingAttach.get(id) ?? [])];
+    this.pendingAttach.delete(id);
+    let monitorSocket: Socket | undefined;
+    let launched;
+    try {
+      // Before SHIM_GO: the shim reads these clients' CLIENT_ATTACH (and queued stdin) before the
+      // process runs, so even `echo hi` reaches them.
+      launched = await this.deps.runtime.start(c, this.deps.images.layerPaths(image), async (connect) => {
+        monitorSocket = await connect();
+        for (const s of sessions) s.connect(await connect());
+      });
+    } catch (err) {
+      monitorSocket?.destroy();
+      for (const s of sessions) s.end();
+      throw this.startFailed(c, err);
+    }
+    const state: ContainerState = { ...c.state, status: 'running', pid: launched.pid, exitCode: 0, error: '', oomKilled: false, startedAt: now() };
+    this.deps.store.setState(id, state);
+    this.watch(id, monitorSocket!);
+  }
+
+  private startFailed(c: Container, err: unknown): KapalError | unknown {
+    if (!(err instanceof ShimStartError)) {
+      this.deps.log.error({ err, container: c.id }, 'container start failed');
+      return err;
+    }
+    const failure = startFailure(err.message);
+    this.deps.store.setState(c.id, { ...c.state, exitCode: failure.exitCode, error: failure.text });
+    this.waiters.exited(c.id, failure.exitCode, null);
+    if (c.hostConfig.AutoRemove) {
+      const latest = this.deps.store.get(c.id);
+      if (latest) this.destroy(latest);
+    }
+    return failure.error;
+  }
+
+  /** Follows a running container through its shim until it exits. */
+  private watch(id: string, socket: Socket): void {
+    const conn = ShimConnection.adopt(socket, { end: (exit) => this.exited(id, exit) });
+    this.monitors.set(id, conn);
+  }
+
+  /** The shim reported the exit (or went away): record it, tell the waiters, auto-remove. */
+  private exited(id: string, reported: ShimExit | undefined): void {
+    if (this.closing) return;
+    this.monitors.delete(id);
+    const c = this.deps.store.get(id);
+    if (!c || !isRunning(c.state.status)) return;
+    const exit = reported ?? this.deps.runtime.exitOf(id);
+    const state: ContainerState = exit
+      ? { ...c.state, status: 'exited', pid: 0, exitCode: exit.exitCode, oomKilled: exit.oomKilled, finishedAt: exit.finishedAt }
+      : { ...c.state, status: 'exited', pid: 0, exitCode: 255, error: 'kapal-shim exited without reporting the exit status', finishedAt: now() };
+    try {
+      this.deps.runtime.afterExit(id);
+    } catch (err) {
+      this.deps.log.warn({ err, container: id }, 'cleanup after exit failed');
+    }
+    this.deps.store.setState(id, state);
+    this.waiters.exited(id, state.exitCode);
+    if (c.hostConfig.AutoRemove) {
+      void this.mutex.run(id, async () => {
+        const latest = this.deps.store.get(id);
+        if (latest && !isRunning(latest.state.status)) this.destroy(latest);
+      }).catch((err) => this.deps.log.error({ err, container: id }, 'auto-remove failed'));
+    }
+  }
+
+  // ---- signals: kill, stop, restart, pause ------------------------------------------------------
+
+  private monitor(c: Container): ShimConnection {
+    const conn = this.monitors.get(c.id);
+    if (!conn || conn.closed) throw new KapalError('Conflict', `container ${c.id} is not running`);
+    return conn;
+  }
+
+  /** Resolves when the container is next seen stopped (or at once if it is not running). */
+  private nextExit(c: Container): Promise<WaitResult> {
+    if (!isRunning(c.state.status)) return Promise.resolve({ StatusCode: c.state.exitCode, Error: null });
+    return this.waiters.add(c.id, 'next-exit').result;
+  }
+
+  private async killAndWait(c: Container): Promise<void> {
+    const exited = this.nextExit(c);
+    this.monitor(c).signal(SIGKILL);
+    if (c.state.status === 'paused') await this.deps.runtime.setFrozen(c.id, false).catch(() => {});
+    await withTimeout(exited, KILL_WAIT_MS, `container ${c.id} did not exit after SIGKILL`);
+  }
+
+  async kill(ref: string, signal: string | undefined): Promise<void> {
+    const c = this.get(ref);
+    const signo = parseSignal(signal || 'KILL');
+    transition(c, 'kill', ref);
+    if (signo === SIGKILL) await this.mutex.run(c.id, async () => {
+      const latest = this.deps.store.get(c.id);
+      if (latest && isRunning(latest.state.status)) await this.killAndWait(latest);
+    });
+    else this.monitor(c).signal(signo);
+  }
+
+  async stop(ref: string, opts: { timeout: number | undefined; signal: string | undefined }): Promise<void> {
+    const c = this.get(ref);
+    if (!isRunning(c.state.status)) throw notModified();
+    await this.mutex.run(c.id, () => this.stopLocked(c.id, opts));
+  }
+
+  private async stopLocked(id: string, opts: { timeout: number | undefined; signal: string | undefined }): Promise<void> {
+    const c = this.deps.store.get(id);
+    if (!c || !isRunning(c.state.status)) return;
+    const signo = parseSignal(opts.signal || c.config.StopSignal || 'SIGTERM');
+    const timeout = opts.timeout ?? c.config.StopTimeout ?? 10;
+    const exited = this.nextExit(c);
+    this.monitor(c).signal(signo);
+    if (c.state.status === 'paused') await this.deps.runtime.setFrozen(c.id, false);
+    const inTime = timeout < 0 ? await exited.then(() => true) : await Promise.race([exited.then(() => true), sleep(timeout * 1000).then(() => false)]);
+    if (!inTime) await this.killAndWait(this.deps.store.get(id) ?? c);
+  }
+
+  async restart(ref: string, opts: { timeout: number | undefined; signal: string | undefined }): Promise<void> {
+    const c = this.get(ref);
+    await this.mutex.run(c.id, async () => {
+      await this.stopLocked(c.id, opts);
+      this.deps.store.countRestart(c.id);
+      await this.startLocked(c.id, ref);
+    });
+  }
+
+  async pause(ref: string): Promise<void> {
+    const c = this.get(ref);
+    await this.mutex.run(c.id, async () => {
+      const latest = this.get(c.id);
+      const status = transition(latest, 'pause', ref);
+      await this.deps.runtime.setFrozen(c.id, true);
+      this.deps.store.setState(c.id, { ...latest.state, status });
+    });
+  }
+
+  async unpause(ref: string): Promise<void> {
+    const c = this.get(ref);
+    await this.mutex.run(c.id, async () => {
+      const latest = this.get(c.id);
+      const status = transition(latest, 'unpause', ref);
+      await this.deps.runtime.setFrozen(c.id, false);
+      this.deps.store.setState(c.id, { ...latest.state, status });
+    });
+  }
+
+  async top(ref: string, psArgs: string): Promise<TopResult> {
+    const c = this.get(ref);
+    if (!isRunning(c.state.status)) throw new KapalError('Conflict', `container ${c.id} is not running`);
+    return top(this.deps.runtime.pids(c.id), psArgs);
+  }
+
+  resize(ref: string, rows: number, cols: number): void {
+    const c = this.get(ref);
+    this.monitor(c).resize(rows, cols);
+  }
+
+  // ---- wait and attach --------------------------------------------------------------------------
+
+  /** Registers a wait now (so the response headers can go out at once); resolves later. */
+  wait(ref: string, condition: WaitCondition): { result: Promise<WaitResult>; cancel: () => void } {
+    const c = this.get(ref);
+    if (condition === 'not-running' && !isRunning(c.state.status)) {
+      return { result: Promise.resolve({ StatusCode: c.state.exitCode, Error: null }), cancel: () => {} };
+    }
+    return this.waiters.add(c.id, condition);
+  }
+
+  /**
+   * Attaches a client. A running container's shim takes it at once; a created or stopped one
+   * keeps it until the next start (docker run and start -a attach first).
+   */
+  async attach(ref: string, streams: AttachStreams, sink: AttachSink): Promise<AttachSession> {
+    const c = this.get(ref);
+    const session = new AttachSession(streams, sink, c.config.StdinOnce);
+    if (c.state.status === 'running' || c.state.status === 'paused') {
+      session.connect(await connectShimSocket(this.deps.runtime.layout.stateDir(c.id)).catch(() => {
+        throw new KapalError('Conflict', `container ${c.id} is not running`);
+      }));
+      return session;
+    }
+    const set = this.pendingAttach.get(c.id) ?? new Set();
+    set.add(session);
+    this.pendingAttach.set(c.id, set);
+    return session;
+  }
+
+  detach(ref: string, session: AttachSession): void {
+    session.detach();
+    const c = this.find(ref);
+    if (c) this.pendingAttach.get(c.id)?.delete(session);
+  }
+
+  logPath(c: Container): string {
+    return this.deps.runtime.layout.logPath(c.id);
+  }
+
+  /** The host paths docker's inspect reports. */
+  paths(c: Container) {
+    const l = this.deps.runtime.layout;
+    const image = this.deps.images.find(c.imageId);
+    return {
+      logPath: l.logPath(c.id),
+      resolvConf: l.resolvConf(c.id),
+      hostname: l.hostnameFile(c.id),
+      hosts: l.hostsFile(c.id),
+      upper: l.upper(c.id),
+      work: l.work(c.id),
+      merged: l.rootfs(c.id),
+      lowerDirs: image ? this.deps.images.layerPaths(image) : [],
+    };
+  }
+
+  // ---- restore at start, and close ------------------------------------------------------------
+
+  /**
+   * Reconciles the store with the machine after kapald (re)starts: containers whose shim still
+   * answers are followed again with their PID unchanged; those that exited meanwhile get the exit
+   * the shim wrote; directories of containers the store does not know are removed.
+   */
+  async restore(): Promise<{ adopted: number; exited: number; removed: number }> {
+    const { store, runtime } = this.deps;
+    const known = new Set<string>();
+    let adopted = 0;
+    let exited = 0;
+    for (const c of store.list()) {
+      known.add(c.id);
+      if (c.state.status === 'removing') {
+        this.destroy({ ...c, state: { ...c.state, status: 'dead' } });
+        continue;
+      }
+      if (!isRunning(c.state.status)) {
+        this.deps.runtime.afterExit(c.id); // cgroups or state a crash mid-start may have left
+        continue;
+      }
+      try {
+        this.watch(c.id, await connectShimSocket(runtime.layout.stateDir(c.id)));
+        adopted++;
+      } catch {
+        this.exited(c.id, undefined);
+        exited++;
+      }
+    }
+    let removed = 0;
+    for (const id of runtime.idsOnDisk()) {
+      if (known.has(id)) continue;
+      runtime.destroy(id);
+      removed++;
+    }
+    return { adopted, exited, removed };
+  }
+
+  /** kapald is stopping: let go of the shims; the containers keep running. */
+  close(): void {
+    this.closing = true;
+    for (const conn of this.monitors.values()) conn.close();
+    this.monitors.clear();
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+async function withTimeout<T>(p: Promise<T>, ms: number, message: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([p, new Promise<T>((_, reject) => (timer = setTimeout(() => reject(new Error(message)), ms)))]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+

@@ -1,0 +1,70 @@
+// The real docker CLI running real containers on kapald: run (attached, --rm, -d, -i), ps, top,
+// inspect, pause/unpause, stop, rename, rm -f, container prune, logs, wait.
+
+import t, { type Test } from 'tap';
+import { startDaemon, type TestDaemon } from '../helpers/daemon.js';
+import { loadBusybox } from '../helpers/containers.js';
+import { dockerShell, skipWithoutDocker as skip, type Run } from '../helpers/docker-cli.js';
+
+async function setup(t: Test): Promise<{ d: TestDaemon; sh: (script: string) => Promise<Run> }> {
+  const d = await startDaemon(t, 'docker-ctr');
+  await loadBusybox(t, d);
+  return { d, sh: dockerShell(t, d) };
+}
+
+t.test('docker run --rm prints the output and exits with the container\'s code', { skip }, async (t) => {
+  const { sh, d } = await setup(t);
+  t.same(await sh('docker run --rm busybox echo hi'), { code: 0, stdout: 'hi\n', stderr: '' });
+  const three = await sh("docker run --rm busybox sh -c 'echo to-stderr >&2; exit 3'");
+  t.same(three, { code: 3, stdout: '', stderr: 'to-stderr\n' });
+  const missing = await sh('docker run --rm busybox nosuchcmd');
+  t.equal(missing.code, 127);
+  t.match(missing.stderr, /exec: "nosuchcmd": executable file not found in \$PATH/);
+  const denied = await sh('docker run --rm busybox /etc/passwd');
+  t.equal(denied.code, 126);
+  t.same(await sh('echo piped | docker run -i --rm busybox cat'), { code: 0, stdout: 'piped\n', stderr: '' });
+  t.equal((await d.request('GET', '/containers/json?all=1')).json().length, 0, '--rm removed every container');
+});
+
+t.test('a detached container through ps, top, inspect, pause, unpause, stop, rename, rm -f and prune', { skip }, async (t) => {
+  const { sh } = await setup(t);
+  const run = await sh('docker run -d --name web busybox sleep 1000');
+  t.equal(run.code, 0, run.stderr);
+  const id = run.stdout.trim();
+  t.match(id, /^[0-9a-f]{64}$/);
+  const ps = await sh('docker ps --format "{{.ID}} {{.Names}} {{.Image}} {{.Command}} {{.Status}}"');
+  t.match(ps.stdout, new RegExp(`^${id.slice(0, 12)} web busybox "sleep 1000" Up (Less than a second|\\d+ seconds?)\\n$`));
+  const top = await sh('docker top web');
+  t.equal(top.code, 0, top.stderr);
+  t.match(top.stdout, /^UID +PID +PPID +C +STIME +TTY +TIME +CMD\nroot +\d+ +\d+ .* sleep 1000\n$/);
+  const inspect = await sh("docker inspect --format '{{.State.Status}} {{.State.Running}} {{.Name}} {{.Config.Hostname}} {{.HostConfig.LogConfig.Type}}' web");
+  t.equal(inspect.stdout, `running true /web ${id.slice(0, 12)} json-file\n`);
+  t.equal((await sh('docker pause web')).stdout, 'web\n');
+  t.match((await sh('docker ps --format "{{.Status}}"')).stdout, /\(Paused\)/);
+  t.equal((await sh("docker inspect --format '{{.State.Status}}' web")).stdout, 'paused\n');
+  t.equal((await sh('docker unpause web')).stdout, 'web\n');
+  const stopped = await sh('docker stop web');
+  t.equal(stopped.stdout, 'web\n', 'sleep ignores SIGTERM as pid 1: stop ends it with SIGKILL after 10 s');
+  t.equal((await sh("docker inspect --format '{{.State.Status}} {{.State.ExitCode}}' web")).stdout, 'exited 137\n');
+  t.equal((await sh('docker rename web web2')).code, 0);
+  t.match((await sh('docker ps -a --format "{{.Names}} {{.Status}}"')).stdout, /^web2 Exited \(137\) /);
+  await sh('docker run -d --name keeper busybox sleep 1000');
+  const rmRunning = await sh('docker rm keeper');
+  t.equal(rmRunning.code, 1);
+  t.match(rmRunning.stderr, /cannot remove container "\/keeper": container is running: stop the container before removing or force remove/);
+  t.equal((await sh('docker rm -f keeper')).stdout, 'keeper\n');
+  const prune = await sh('docker container prune -f');
+  t.match(prune.stdout, new RegExp(`^Deleted Containers:\\n${id}\\n`));
+  t.equal((await sh('docker ps -a -q')).stdout, '');
+});
+
+t.test('docker logs and docker wait on a finished container', { skip }, async (t) => {
+  const { sh } = await setup(t);
+  await sh("docker run --name job busybox sh -c 'echo one; echo two >&2; exit 4'");
+  const logs = await sh('docker logs job');
+  t.equal(logs.stdout, 'one\n');
+  t.equal(logs.stderr, 'two\n');
+  t.equal((await sh('docker wait job')).stdout, '4\n');
+  t.match((await sh('docker logs -t job')).stdout, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z one\n$/);
+  t.equal((await sh('docker start -a job')).stdout, 'one\n', 'start -a attaches and streams the new run');
+});

@@ -1,0 +1,83 @@
+// Makes sure a test leaves no container behind, pass or fail: shims started for a test's
+// exec-root are found by their command line (`kapal-shim run <exec-root>/containers/<id>`),
+// their containers (the shims' children) and then the shims get SIGKILL, and the test's private
+// cgroup parent is removed from every hierarchy.
+
+import { readFileSync, readdirSync, rmdirSync } from 'node:fs';
+import path from 'node:path';
+import { readV1Hierarchies } from '../../src/runtime/cgroups/hierarchies.js';
+
+function processes(): { pid: number; ppid: number; argv: string[] }[] {
+  const out = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const argv = readFileSync(`/proc/${name}/cmdline`, 'utf8').split('\0').filter(Boolean);
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      out.push({ pid: Number(name), ppid, argv });
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return out;
+}
+
+/** PIDs of the shims serving containers under `execRoot`. */
+export function shimsOf(execRoot: string): number[] {
+  const prefix = path.join(execRoot, 'containers') + '/';
+  return processes()
+    .filter((p) => p.argv[1] === 'run' && (p.argv[0] ?? '').endsWith('kapal-shim') && (p.argv[2] ?? '').startsWith(prefix))
+    .map((p) => p.pid);
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export async function killContainers(execRoot: string): Promise<number> {
+  const shims = shimsOf(execRoot);
+  if (shims.length === 0) return 0;
+  const all = processes();
+  for (const shim of shims) {
+    for (const child of all.filter((p) => p.ppid === shim)) {
+      try {
+        process.kill(child.pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+  }
+  for (let i = 0; i < 100 && shimsOf(execRoot).length > 0; i++) await sleep(20);
+  for (const shim of shimsOf(execRoot)) {
+    try {
+      process.kill(shim, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+  return shims.length;
+}
+
+/** Removes `<own cgroup>/<parent>` and the container cgroups under it, in every v1 hierarchy. */
+export async function removeCgroupParent(parent: string): Promise<void> {
+  for (const h of readV1Hierarchies()) {
+    const base = path.join(h.mount, h.own, parent);
+    let children: string[] = [];
+    try {
+      children = readdirSync(base, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name);
+    } catch {
+      continue;
+    }
+    for (const dir of [...children.map((c) => path.join(base, c)), base]) {
+      for (let attempt = 0; ; attempt++) {
+        try {
+          rmdirSync(dir);
+          break;
+        } catch (err) {
+          const code = (err as NodeJS.ErrnoException).code;
+          if (code === 'ENOENT' || attempt > 100) break;
+          await sleep(20);
+        }
+      }
+    }
+  }
+}
