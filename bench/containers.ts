@@ -34,13 +34,13 @@ async function lifecycle(d: BenchDaemon): Promise<void> {
 const rssKiB = (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
 
 /** crun refuses hybrid cgroups while cgroup2 exposes hugetlb; a v1 hugetlb mount fixes that (PLATFORM.md). */
-function withHugetlbMount<T>(fn: () => T): T {
+async function withHugetlbMount<T>(fn: () => Promise<T>): Promise<T> {
   const dir = '/sys/fs/cgroup/hugetlb';
   if (existsSync(path.join(dir, 'tasks'))) return fn();
   mkdirSync(dir, { recursive: true });
   execFileSync('mount', ['-t', 'cgroup', '-o', 'hugetlb', 'cgroup', dir]);
   try {
-    return fn();
+    return await fn();
   } finally {
     spawnSync('umount', [dir]);
     spawnSync('rmdir', [dir]);
@@ -61,8 +61,8 @@ async function benchCrun(rootfsTar: string, runs: number): Promise<Stats> {
     let n = 0;
     return await withHugetlbMount(() =>
       measure(runs, async () => {
-        const r = spawnSync('crun', ['--root', root, 'run', '--bundle', bundle, `kapal-bench-${process.pid}-${n++}`], { stdio: 'ignore' });
-        if (r.status !== 0) throw new Error(`crun run exited ${r.status}`);
+        const r = spawnSync('crun', ['--root', root, 'run', '--bundle', bundle, `kapal-bench-${process.pid}-${n++}`], { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
+        if (r.status !== 0) throw new Error(`crun run exited ${r.status}: ${r.stderr}`);
       }),
     );
   } finally {
