@@ -17,8 +17,7 @@ import { ContainerService } from '../service/containers/service.js';
 import { ContainerStore } from '../store/container-store.js';
 import { ContainerRuntime } from '../runtime/container-runtime.js';
 import { ContainerLayout } from '../runtime/container-layout.js';
-import { CgroupsV1 } from '../runtime/cgroups/v1.js';
-import { readV1Hierarchies } from '../runtime/cgroups/hierarchies.js';
+import { hostCgroups } from '../runtime/cgroups/driver.js';
 import { ImageStore } from '../store/image-store.js';
 import { openDatabase, type Db } from '../store/database.js';
 import { EngineStore } from '../store/engine-store.js';
@@ -56,7 +55,7 @@ export function createServices(config: DaemonConfig, db: Db, log: FastifyBaseLog
   });
   const runtime = new ContainerRuntime({
     layout: new ContainerLayout(config.dataRoot, config.execRoot),
-    cgroups: new CgroupsV1(readV1Hierarchies(), config.cgroupParent),
+    cgroups: hostCgroups(config.cgroupParent),
   });
   const containers = new ContainerService({ store: containerStore, images, runtime, log });
   const registry = new RegistryService({

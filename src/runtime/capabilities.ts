@@ -13,6 +13,8 @@ export const CAPABILITIES: readonly string[] = [
   'CHECKPOINT_RESTORE',
 ];
 
+export const CAP_MKNOD = 27;
+
 /** Docker's 14 default capabilities: CapEff 00000000a80425fb. */
 export const DEFAULT_CAPABILITIES: readonly string[] = [
   'CHOWN', 'DAC_OVERRIDE', 'FSETID', 'FOWNER', 'MKNOD', 'NET_RAW', 'SETGID', 'SETUID', 'SETFCAP', 'SETPCAP',

@@ -6,26 +6,35 @@ import { mkdirSync, readdirSync, rmSync } from 'node:fs';
 import type { Socket } from 'node:net';
 import type { Container } from '../domain/container.js';
 import { buildShimSpec } from './container-spec.js';
-import { boundingCapabilities } from './capabilities.js';
+import { CAP_MKNOD, boundingCapabilities } from './capabilities.js';
 import { containerFiles } from './container-files.js';
 import type { ContainerLayout } from './container-layout.js';
-import type { CgroupsV1 } from './cgroups/v1.js';
+import type { CgroupDriver } from './cgroups/driver.js';
 import { launchShim, type LaunchResult } from './shim/launcher.js';
 import { ShimConnection, connectShimSocket, readExitFile, type ShimOutputHandlers } from './shim/connection.js';
 import type { ShimExit } from './shim/protocol.js';
 
 export interface RuntimeDeps {
   layout: ContainerLayout;
-  cgroups: CgroupsV1;
+  cgroups: CgroupDriver;
   shimPath?: string;
 }
 
 export class ContainerRuntime {
-  private readonly availableCaps = boundingCapabilities();
+  /** kapald's bounding set, without CAP_MKNOD where the cgroups cannot confine devices. */
+  private readonly availableCaps: number[];
 
   constructor(private readonly deps: RuntimeDeps) {
+    this.availableCaps = boundingCapabilities().filter((c) => deps.cgroups.confinesDevices || c !== CAP_MKNOD);
     mkdirSync(deps.layout.containersDir, { recursive: true, mode: 0o710 });
     mkdirSync(deps.layout.statesDir, { recursive: true, mode: 0o700 });
+  }
+
+  /** Why a container's capabilities differ from docker's defaults on this host, if they do. */
+  get capabilityWarning(): string | undefined {
+    return this.deps.cgroups.confinesDevices
+      ? undefined
+      : 'this host has no devices cgroup kapal can use (cgroup v2): containers run without CAP_MKNOD';
   }
 
   get layout(): ContainerLayout {

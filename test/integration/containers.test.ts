@@ -204,3 +204,21 @@ t.test('containers outlive kapald: after kill -9 and a restart they are adopted 
   t.equal((await waiting).json().StatusCode, 137);
   t.notOk(existsSync(`/proc/${pid}`));
 });
+
+t.test('restart runs the command again; Init puts a reaper in as pid 1', async (t) => {
+  const d = await daemon(t, 'ctr-restart');
+  const id = await create(d, { Cmd: ['sh', '-c', 'echo run; sleep 1000'] });
+  await d.request('POST', `/containers/${id}/start`);
+  const firstPid = (await inspect(d, id)).State.Pid;
+  t.equal((await d.request('POST', `/containers/${id}/restart?t=0`)).status, 204);
+  const after = await inspect(d, id);
+  t.equal(after.State.Status, 'running');
+  t.not(after.State.Pid, firstPid, 'a new process');
+  t.equal(after.RestartCount, 0, 'a manual restart is not a policy restart');
+  await waitFor(async () => (await logs(d, id)).stdout === 'run\nrun\n', 5000, 'the second run\'s output');
+  await d.request('DELETE', `/containers/${id}?force=1`);
+  const init = await run(d, { Cmd: ['ps', '-o', 'pid,args'], HostConfig: { Init: true } });
+  t.equal(init.code, 0, init.stderr);
+  t.match(init.stdout, /^\s*1 .*kapal-init/m, 'pid 1 is the init');
+  t.match(init.stdout, /^\s*2 ps -o pid,args$/m, 'the command runs under it');
+});

@@ -4,6 +4,8 @@
 
 import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import type { CgroupDriver, ContainerCgroups } from './driver.js';
+import { readProcs, removeCgroupDir } from './driver.js';
 import type { CgroupHierarchy } from './hierarchies.js';
 
 /** moby's default device rules (oci/devices_linux.go, DefaultSpec). */
@@ -13,19 +15,17 @@ export const DEFAULT_DEVICE_RULES = [
   'c 5:0 rwm', 'c 5:1 rwm', 'c 5:2 rwm', 'c 136:* rwm', 'c 10:200 rwm',
 ];
 
-export interface ContainerCgroups {
-  /** Every directory the container's first process is written into. */
-  dirs: string[];
-  memory: string | undefined;
-}
+export class CgroupsV1 implements CgroupDriver {
+  readonly version = 1 as const;
 
-const sleepSync = (ms: number) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
-
-export class CgroupsV1 {
   constructor(
     private readonly hierarchies: CgroupHierarchy[],
     private readonly parent: string | undefined,
   ) {}
+
+  get confinesDevices(): boolean {
+    return this.find('devices') !== undefined;
+  }
 
   private base(h: CgroupHierarchy): string {
     const rel = this.parent?.startsWith('/') ? this.parent : path.posix.join(h.own, this.parent ?? 'kapal');
@@ -85,35 +85,13 @@ export class CgroupsV1 {
 
   /** Removes the container's directories; the kernel refuses while a process is still inside. */
   remove(id: string): void {
-    for (const h of this.hierarchies) {
-      const dir = this.dir(h, id);
-      for (let attempt = 0; ; attempt++) {
-        try {
-          rmdirSync(dir);
-          break;
-        } catch (err) {
-          const code = (err as NodeJS.ErrnoException).code;
-          if (code === 'ENOENT') break;
-          if (code !== 'EBUSY' || attempt >= 20) throw err;
-          sleepSync(5);
-        }
-      }
-    }
-  }
-
-  exists(id: string): boolean {
-    return this.hierarchies.some((h) => existsSync(this.dir(h, id)));
+    for (const h of this.hierarchies) removeCgroupDir(this.dir(h, id), rmdirSync);
   }
 
   /** PIDs (host view) of every process of the container. */
   pids(id: string): number[] {
     const h = this.find('pids') ?? this.find('freezer') ?? this.hierarchies[0];
-    if (!h) return [];
-    try {
-      return readFileSync(path.join(this.dir(h, id), 'cgroup.procs'), 'utf8').split('\n').filter(Boolean).map(Number);
-    } catch {
-      return [];
-    }
+    return h ? readProcs(path.join(this.dir(h, id), 'cgroup.procs')) : [];
   }
 
   /** Freezes (or thaws) every process of the container and waits until the kernel says so. */

@@ -119,6 +119,8 @@ export class ContainerService {
     const config = mergeConfig(req, image.parsed.config ?? {});
     const hostConfig = completeHostConfig(req.HostConfig);
     const warnings: string[] = [];
+    const capWarning = runtime.capabilityWarning;
+    if (capWarning) warnings.push(capWarning);
     hostConfig.NetworkMode = this.networkMode(hostConfig.NetworkMode, warnings);
 
     if (name !== undefined && !VALID_NAME.test(name)) {
@@ -358,8 +360,8 @@ export class ContainerService {
   async restart(ref: string, opts: { timeout: number | undefined; signal: string | undefined }): Promise<void> {
     const c = this.get(ref);
     await this.mutex.run(c.id, async () => {
+      // RestartCount counts restarts by the restart policy only, as in moby.
       await this.stopLocked(c.id, opts);
-      this.deps.store.countRestart(c.id);
       await this.startLocked(c.id, ref);
     });
   }
