@@ -2,7 +2,8 @@
 // happens; this module does it on the machine (files, cgroups, spawning the shim) and never
 // touches namespaces or mounts itself.
 
-import { mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import path from 'node:path';
 import type { Socket } from 'node:net';
 import type { Container } from '../domain/container.js';
 import { buildShimSpec } from './container-spec.js';
@@ -88,6 +89,15 @@ export class ContainerRuntime {
 
   connection(id: string, handlers: ShimOutputHandlers): Promise<ShimConnection> {
     return ShimConnection.open(this.deps.layout.stateDir(id), handlers);
+  }
+
+  /** The container's pid as the shim wrote it before reporting the start (0 if unknown). */
+  pidOf(id: string): number {
+    try {
+      return Number(readFileSync(path.join(this.deps.layout.stateDir(id), 'pid'), 'utf8').trim()) || 0;
+    } catch {
+      return 0;
+    }
   }
 
   exitOf(id: string): ShimExit | undefined {

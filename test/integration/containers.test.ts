@@ -3,6 +3,7 @@
 
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import Database from 'better-sqlite3';
 import t from 'tap';
 import { startDaemon, type TestDaemon } from '../helpers/daemon.js';
 import { create, demux, hijack, inspect, loadBusybox, logs, run, waitFor } from '../helpers/containers.js';
@@ -221,4 +222,20 @@ t.test('restart runs the command again; Init puts a reaper in as pid 1', async (
   t.equal(init.code, 0, init.stderr);
   t.match(init.stdout, /^\s*1 .*kapal-init/m, 'pid 1 is the init');
   t.match(init.stdout, /^\s*2 ps -o pid,args$/m, 'the command runs under it');
+});
+
+t.test('a container whose start kapald never recorded (killed mid-start) is adopted at the next start', async (t) => {
+  const first = await daemon(t, 'ctr-midstart');
+  const id = await create(first, { Cmd: ['sleep', '1000'] });
+  await first.request('POST', `/containers/${id}/start`);
+  const pid = (await inspect(first, id)).State.Pid;
+  await first.stop('SIGKILL');
+  // What the database holds when kapald dies after spawning the shim, before recording the start.
+  const db = new Database(path.join(first.dataRoot, 'kapal.db'));
+  db.prepare("UPDATE containers SET status = 'created', pid = 0, started_at = NULL WHERE id = ?").run(id);
+  db.close();
+  const second = await startDaemon(t, 'ctr-midstart', { dir: first.dir });
+  t.match((await inspect(second, id)).State, { Status: 'running', Pid: pid });
+  t.equal((await second.request('DELETE', `/containers/${id}?force=1`)).status, 204);
+  t.notOk(existsSync(`/proc/${pid}`));
 });

@@ -461,35 +461,57 @@ export class ContainerService {
    * the shim wrote; directories of containers the store does not know are removed.
    */
   async restore(): Promise<{ adopted: number; exited: number; removed: number }> {
-    const { store, runtime } = this.deps;
+    const { store, runtime, log } = this.deps;
     const known = new Set<string>();
-    let adopted = 0;
-    let exited = 0;
+    const counts = { adopted: 0, exited: 0, removed: 0, unchanged: 0 };
     for (const c of store.list()) {
       known.add(c.id);
-      if (c.state.status === 'removing') {
-        this.destroy({ ...c, state: { ...c.state, status: 'dead' } });
-        continue;
-      }
-      if (!isRunning(c.state.status)) {
-        this.deps.runtime.afterExit(c.id); // cgroups or state a crash mid-start may have left
-        continue;
-      }
       try {
-        this.watch(c.id, await connectShimSocket(runtime.layout.stateDir(c.id)));
-        adopted++;
-      } catch {
-        this.exited(c.id, undefined);
-        exited++;
+        counts[await this.restoreOne(c)]++;
+      } catch (err) {
+        log.error({ err, container: c.id }, 'could not reconcile a container; it is left as it is');
       }
     }
-    let removed = 0;
     for (const id of runtime.idsOnDisk()) {
       if (known.has(id)) continue;
-      runtime.destroy(id);
-      removed++;
+      try {
+        runtime.destroy(id);
+        counts.removed++;
+      } catch (err) {
+        log.warn({ err, container: id }, 'could not remove what an unknown container left');
+      }
     }
-    return { adopted, exited, removed };
+    return { adopted: counts.adopted, exited: counts.exited, removed: counts.removed };
+  }
+
+  /** One container: a live shim is followed again whatever the store said; otherwise the exit. */
+  private async restoreOne(c: Container): Promise<'adopted' | 'exited' | 'removed' | 'unchanged'> {
+    const { store, runtime } = this.deps;
+    if (c.state.status === 'removing') {
+      this.destroy({ ...c, state: { ...c.state, status: 'dead' } });
+      return 'removed';
+    }
+    let socket: Socket | undefined;
+    try {
+      socket = await connectShimSocket(runtime.layout.stateDir(c.id));
+    } catch {
+      socket = undefined;
+    }
+    if (socket) {
+      if (!isRunning(c.state.status)) {
+        // kapald died between spawning the shim and recording the start.
+        const pid = runtime.pidOf(c.id);
+        store.setState(c.id, { ...c.state, status: 'running', pid, exitCode: 0, error: '', startedAt: c.state.startedAt ?? now() });
+      }
+      this.watch(c.id, socket);
+      return 'adopted';
+    }
+    if (isRunning(c.state.status)) {
+      this.exited(c.id, undefined);
+      return 'exited';
+    }
+    runtime.afterExit(c.id); // cgroups or state a crash mid-start may have left
+    return 'unchanged';
   }
 
   /** kapald is stopping: let go of the shims; the containers keep running. */
