@@ -48,9 +48,8 @@ export function createServices(config: DaemonConfig, db: Db, log: FastifyBaseLog
     layers: new LayerStore(imagesRoot),
     platform: { os: 'linux', architecture: host.goArch },
     containerUsing: (imageId) => {
-      const id = containerStore.imageInUse(imageId);
-      const c = id === undefined ? undefined : containerStore.get(id);
-      return c && { id: c.id, running: ['running', 'paused', 'restarting'].includes(c.state.status) };
+      const user = containerStore.imageInUse(imageId);
+      return user && { id: user.id, running: ['running', 'paused', 'restarting'].includes(user.status) };
     },
   });
   const runtime = new ContainerRuntime({

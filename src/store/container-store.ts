@@ -55,7 +55,11 @@ export class ContainerStore {
       byName: db.prepare<[string], ContainerRow>('SELECT * FROM containers WHERE name = ?'),
       byPrefix: db.prepare<[string], ContainerRow>("SELECT * FROM containers WHERE id LIKE ? ESCAPE '\\' LIMIT 2"),
       all: db.prepare<[], ContainerRow>('SELECT * FROM containers ORDER BY created_at DESC, rowid DESC'),
-      usingImage: db.prepare<[string], { id: string }>('SELECT id FROM containers WHERE image_id = ? LIMIT 1'),
+      // A running container first: it decides whether even a forced delete is refused.
+      usingImage: db.prepare<[string], { id: string; status: ContainerStatus }>(
+        `SELECT id, status FROM containers WHERE image_id = ?
+          ORDER BY status IN ('running', 'paused', 'restarting') DESC, created_at LIMIT 1`,
+      ),
       insert: db.prepare(
         `INSERT INTO containers (id, name, image_id, image_name, config, host_config, created_at, status)
          VALUES (@id, @name, @imageId, @imageName, @config, @hostConfig, @createdAt, 'created')`,
@@ -91,8 +95,9 @@ export class ContainerStore {
     return this.q.all.all().map(fromRow);
   }
 
-  imageInUse(imageId: string): string | undefined {
-    return this.q.usingImage.get(imageId)?.id;
+  /** A container standing on the image, a running one if there is one. */
+  imageInUse(imageId: string): { id: string; status: ContainerStatus } | undefined {
+    return this.q.usingImage.get(imageId);
   }
 
   counts(): Map<ContainerStatus, number> {

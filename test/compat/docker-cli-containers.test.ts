@@ -68,3 +68,33 @@ t.test('docker logs and docker wait on a finished container', { skip }, async (t
   t.match((await sh('docker logs -t job')).stdout, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z one\n$/);
   t.equal((await sh('docker start -a job')).stdout, 'one\n', 'start -a attaches and streams the new run');
 });
+
+t.test('an image a container uses: rmi refuses (even forced while it runs); ps shows the ID once the name is gone', { skip }, async (t) => {
+  const { sh } = await setup(t);
+  const id = (await sh("docker image inspect --format '{{.Id}}' busybox")).stdout.trim();
+  const short = id.slice(7, 19);
+  await sh('docker create --name stopped busybox true');
+  await sh('docker run -d --name running busybox sleep 1000');
+  const running = (await sh("docker inspect --format '{{.Id}}' running")).stdout.trim();
+  const forced = await sh(`docker rmi -f ${short}`);
+  t.equal(forced.code, 1);
+  t.equal(forced.stderr, `Error response from daemon: conflict: unable to delete ${short} (cannot be forced) - image is being used by running container ${running.slice(0, 12)}\n`);
+  const byTag = await sh('docker rmi busybox');
+  t.equal(byTag.code, 1);
+  t.match(byTag.stderr, /conflict: unable to remove repository reference "busybox" \(must force\) - container [0-9a-f]{12} is using its referenced image/);
+  t.equal((await sh('docker rmi -f busybox')).stdout, 'Untagged: busybox:latest\n', 'forced by name: the tag goes, the image stays');
+  t.equal((await sh('docker ps --format "{{.Image}}"')).stdout, `${short}\n`);
+  await sh('docker rm -f running stopped');
+});
+
+t.test('settings kapal cannot honour yet: -v is refused, limits and ports warn', { skip }, async (t) => {
+  const { sh } = await setup(t);
+  const bind = await sh('docker run --rm -v /tmp:/x busybox true');
+  t.equal(bind.code, 125);
+  t.match(bind.stderr, /bind mounts and named volumes \(-v\) are not supported by kapal yet/);
+  const limited = await sh('docker run --rm -m 64m -p 8080:80 busybox echo ran');
+  t.equal(limited.code, 0);
+  t.equal(limited.stdout, 'ran\n');
+  t.match(limited.stderr, /WARNING: ports are not published/);
+  t.match(limited.stderr, /WARNING: memory limits are not applied yet/);
+});

@@ -1,5 +1,6 @@
 import t from 'tap';
 import { completeHostConfig, mergeConfig, mergeEnv } from '../../src/service/container-create-config.js';
+import { unsupportedSettings } from '../../src/service/containers/unsupported.js';
 
 const busybox = { Cmd: ['sh'], Env: ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'] };
 
@@ -49,4 +50,14 @@ t.test('HostConfig is completed with docker\'s defaults, empty values meaning de
   t.equal(completeHostConfig(undefined).NetworkMode, 'none');
   t.throws(() => completeHostConfig({ LogConfig: { Type: 'syslog' } }), { kind: 'InvalidArgument' });
   t.throws(() => completeHostConfig({ AutoRemove: true, RestartPolicy: { Name: 'always' } }), /AutoRemove/);
+});
+
+t.test('settings kapal cannot honour yet: data and isolation ones are refused, limits and ports warned about', async (t) => {
+  const base = mergeConfig({ Image: 'b' }, busybox);
+  const cli = completeHostConfig({ Binds: null, Dns: [], DnsOptions: [], Ulimits: [], PidMode: '', IpcMode: '', CgroupnsMode: '', MemorySwappiness: -1, PidsLimit: 0, OomKillDisable: false, PortBindings: {} });
+  t.same(unsupportedSettings(base, cli), [], 'what the docker CLI sends by default is fine');
+  t.throws(() => unsupportedSettings(base, completeHostConfig({ Binds: ['/tmp:/x'] })), { kind: 'InvalidArgument', message: /bind mounts .* not supported by kapal yet/ });
+  t.throws(() => unsupportedSettings(base, completeHostConfig({ PidMode: 'host' })), { message: '--pid=host is not supported by kapal yet' });
+  const warned = unsupportedSettings(base, completeHostConfig({ Memory: 67108864, PortBindings: { '80/tcp': [{ HostPort: '8080' }] }, RestartPolicy: { Name: 'always' } }));
+  t.match(warned, [/ports are not published/, /memory limits are not applied yet/, /restart policy "always" is not applied yet/]);
 });

@@ -29,7 +29,7 @@ t.test('containers are stored, found by name and prefix, and names are unique', 
   store.insert(a);
   t.equal(store.byName('/web')?.id, a.id);
   t.same(store.byIdPrefix('abab').map((c) => c.id), [a.id]);
-  t.equal(store.imageInUse(imageId), a.id);
+  t.same(store.imageInUse(imageId), { id: a.id, status: 'created' });
   t.throws(() => store.insert(container('cd'.repeat(32), '/web', imageId)), {
     kind: 'Conflict',
     message: `Conflict. The container name "/web" is already in use by container "${a.id}". You have to remove (or rename) that container to be able to reuse that name.`,

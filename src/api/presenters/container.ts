@@ -43,12 +43,12 @@ export function statusText(c: Container, now = Date.now()): string {
   }
 }
 
-export function containerSummary(c: Container, sizes?: { rw: number; rootFs: number }) {
+export function containerSummary(c: Container, image: string, sizes?: { rw: number; rootFs: number }) {
   const cmd = commandOf(c.config);
   return {
     Id: c.id,
     Names: [c.name],
-    Image: c.imageName,
+    Image: image,
     ImageID: c.imageId,
     Command: cmd.map((a) => (/\s/.test(a) ? JSON.stringify(a) : a)).join(' '),
     Created: Math.floor(Date.parse(c.createdAt) / 1000),

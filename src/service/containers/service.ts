@@ -21,6 +21,8 @@ import { diskUsage } from './disk-usage.js';
 import { checkFilters, containerMatches, matchLabels, untilCutoff } from './filters.js';
 import { KeyedMutex } from './keyed-mutex.js';
 import { startFailure } from './start-errors.js';
+import { unsupportedSettings } from './unsupported.js';
+import { MASKED_PATHS, READONLY_PATHS } from '../../runtime/container-spec.js';
 import { top, type TopResult } from './top.js';
 import { ContainerWaiters, type WaitCondition, type WaitResult } from './waiters.js';
 
@@ -106,9 +108,18 @@ export class ContainerService {
     return this.deps.images.find(c.imageId)?.size ?? 0;
   }
 
-  imageInUse(imageId: string): Container | undefined {
-    const id = this.deps.store.imageInUse(imageId);
-    return id ? this.deps.store.get(id) : undefined;
+  /**
+   * The image as docker ps shows it: the name the container was created with while that name
+   * still means the same image, else the image ID (moby daemon/list.go).
+   */
+  imageDisplayName(c: Container): string {
+    let current: string | undefined;
+    try {
+      current = this.deps.images.find(c.imageName)?.id;
+    } catch {
+      current = undefined;
+    }
+    return current === c.imageId ? c.imageName : c.imageId;
   }
 
   // ---- create, rename, remove ----------------------------------------------------------------
@@ -118,7 +129,7 @@ export class ContainerService {
     const image = images.get(req.Image);
     const config = mergeConfig(req, image.parsed.config ?? {});
     const hostConfig = completeHostConfig(req.HostConfig);
-    const warnings: string[] = [];
+    const warnings: string[] = unsupportedSettings(config, hostConfig);
     const capWarning = runtime.capabilityWarning;
     if (capWarning) warnings.push(capWarning);
     hostConfig.NetworkMode = this.networkMode(hostConfig.NetworkMode, warnings);
@@ -128,6 +139,11 @@ export class ContainerService {
     }
     const fullName = name !== undefined ? (name.startsWith('/') ? name : `/${name}`) : `/${generateName((n) => store.byName(n) !== undefined)}`;
     const id = generateContainerId((candidate) => store.get(candidate) !== undefined);
+    if (!hostConfig.Privileged) {
+      // As docker's inspect shows them: the paths the runtime masks and makes read-only.
+      hostConfig.MaskedPaths ??= [...MASKED_PATHS];
+      hostConfig.ReadonlyPaths ??= [...READONLY_PATHS];
+    }
     if (!config.Hostname) config.Hostname = hostConfig.NetworkMode === 'host' ? hostHostName() : id.slice(0, 12);
 
     const c: Container = {

@@ -12,9 +12,10 @@ export default function listContainers(app: Api, { containers }: Services): void
     const { all, limit, size, filters } = request.query;
     const list = containers.list({ all, limit: limit ?? -1, filters });
     const body = list.map((c) => {
-      if (!size) return containerSummary(c);
+      const image = containers.imageDisplayName(c);
+      if (!size) return containerSummary(c, image);
       const rw = containers.sizeRw(c);
-      return containerSummary(c, { rw, rootFs: rw + containers.imageSize(c) });
+      return containerSummary(c, image, { rw, rootFs: rw + containers.imageSize(c) });
     });
     return reply.type(JSON_TYPE).send(body);
   });

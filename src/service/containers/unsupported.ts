@@ -1,0 +1,59 @@
+// Settings kapal accepts in a create request but cannot honour yet. Where ignoring one would lose
+// data or weaken isolation silently (binds, shared namespaces) the request is refused; where docker
+// itself would run on with a warning (limits the kernel lacks, for one) kapal warns, and the
+// docker CLI prints each warning before the container runs.
+
+import type { ContainerConfig, HostConfig } from '../../domain/container.js';
+import { invalidArgument } from '../../domain/errors.js';
+
+const nonEmpty = (v: unknown): boolean =>
+  v !== undefined && v !== null && v !== '' && v !== false && v !== 0 && !(Array.isArray(v) && v.length === 0) && !(typeof v === 'object' && !Array.isArray(v) && Object.keys(v as object).length === 0);
+
+/** Refused: running without them would put data or isolation somewhere the user does not expect. */
+const REFUSED: [keyof HostConfig | string, string][] = [
+  ['Binds', 'bind mounts and named volumes (-v) are not supported by kapal yet'],
+  ['Mounts', 'mounts (--mount) are not supported by kapal yet'],
+  ['Tmpfs', 'tmpfs mounts (--tmpfs) are not supported by kapal yet'],
+  ['VolumesFrom', '--volumes-from is not supported by kapal yet'],
+  ['Devices', 'devices (--device) are not supported by kapal yet'],
+  ['Links', 'links (--link) are not supported by kapal'],
+];
+
+const SHARED_NAMESPACES: [keyof HostConfig | string, string, string[]][] = [
+  ['PidMode', '--pid', ['', 'private']],
+  ['IpcMode', '--ipc', ['', 'private', 'shareable', 'none']],
+  ['UTSMode', '--uts', ['', 'private']],
+  ['UsernsMode', '--userns', ['']],
+  ['CgroupnsMode', '--cgroupns', ['', 'private']],
+];
+
+/** Accepted with a warning: the container runs, without this. */
+const WARNED: [string[], string][] = [
+  [['PortBindings', 'PublishAllPorts'], 'ports are not published: kapal has no bridge networking yet'],
+  [['Memory', 'MemorySwap', 'MemoryReservation', 'KernelMemory', 'OomKillDisable'], 'memory limits are not applied yet: limitation discarded'],
+  [['NanoCpus', 'CpuShares', 'CpuPeriod', 'CpuQuota', 'CpusetCpus', 'CpusetMems', 'CpuRealtimePeriod', 'CpuRealtimeRuntime'], 'CPU limits are not applied yet: limitation discarded'],
+  [['PidsLimit'], 'the pids limit is not applied yet: limitation discarded'],
+  [['BlkioWeight', 'BlkioWeightDevice', 'BlkioDeviceReadBps', 'BlkioDeviceWriteBps', 'BlkioDeviceReadIOps', 'BlkioDeviceWriteIOps'], 'block IO limits are not applied yet: limitation discarded'],
+  [['Sysctls'], 'sysctls are not applied yet'],
+  [['DeviceRequests', 'DeviceCgroupRules'], 'device requests and device cgroup rules are not applied yet'],
+  [['ExtraHosts'], 'extra hosts (--add-host) are not written to /etc/hosts yet'],
+  [['Dns', 'DnsOptions', 'DnsSearch'], 'DNS settings are not written to /etc/resolv.conf yet'],
+];
+
+export function unsupportedSettings(config: ContainerConfig, hc: HostConfig): string[] {
+  const h = hc as Record<string, unknown>;
+  for (const [key, message] of REFUSED) if (nonEmpty(h[key])) throw invalidArgument(message);
+  for (const [key, flag, allowed] of SHARED_NAMESPACES) {
+    const value = typeof h[key] === 'string' ? (h[key] as string) : '';
+    if (!allowed.includes(value)) throw invalidArgument(`${flag}=${value} is not supported by kapal yet`);
+  }
+  const warnings: string[] = [];
+  for (const [keys, message] of WARNED) if (keys.some((k) => nonEmpty(h[k]))) warnings.push(message);
+  if (hc.RestartPolicy.Name !== 'no') warnings.push(`restart policy "${hc.RestartPolicy.Name}" is not applied yet: the container is not restarted`);
+  const securityOpt = (hc.SecurityOpt ?? []).filter((o) => !/^no-new-privileges(?:[:=]true)?$/.test(o));
+  if (securityOpt.length > 0) warnings.push(`security options ${securityOpt.join(', ')} are not applied yet`);
+  if (config.Volumes && Object.keys(config.Volumes).length > 0) {
+    warnings.push(`volumes (${Object.keys(config.Volumes).join(', ')}) are kept in the container's own file system until kapal has volumes`);
+  }
+  return warnings;
+}
