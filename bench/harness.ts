@@ -26,6 +26,13 @@ export interface BenchDaemon {
   stop(): Promise<void>;
 }
 
+const running = new Set<BenchDaemon>();
+
+/** Stops every daemon still running (an interrupted run), with their containers and cgroups. */
+export async function stopAllDaemons(): Promise<void> {
+  for (const d of [...running]) await d.stop();
+}
+
 export async function startDaemon(name: string): Promise<BenchDaemon> {
   const dir = mkdtempSync(path.join(os.tmpdir(), `kapal-bench-${name}-`));
   const socket = path.join(dir, 'kapal.sock');
@@ -56,12 +63,13 @@ export async function startDaemon(name: string): Promise<BenchDaemon> {
       await new Promise((r) => setTimeout(r, 20));
     }
   }
-  return {
+  const daemon: BenchDaemon = {
     dir,
     socket,
     pid: proc.pid!,
     request,
     async stop() {
+      running.delete(daemon);
       proc.kill('SIGTERM');
       await exited;
       await killContainers(path.join(dir, 'exec'));
@@ -69,6 +77,8 @@ export async function startDaemon(name: string): Promise<BenchDaemon> {
       rmSync(dir, { recursive: true, force: true });
     },
   };
+  running.add(daemon);
+  return daemon;
 }
 
 /** Runs `fn` warm-up + runs times; `reset` between runs is not timed. */

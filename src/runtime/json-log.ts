@@ -37,7 +37,8 @@ function parse(line: string): LogRecord | undefined {
 /** RFC 3339 with nanoseconds to unix ms (the precision the filters need). */
 export const timeOf = (r: LogRecord): number => Date.parse(r.time);
 
-export async function* readLog(file: string, q: LogQuery, running: () => boolean): AsyncGenerator<LogRecord> {
+/** `idle` runs whenever the reader has caught up and is about to wait for more (follow mode). */
+export async function* readLog(file: string, q: LogQuery, running: () => boolean, idle: () => Promise<void> = async () => {}): AsyncGenerator<LogRecord> {
   const wanted = (r: LogRecord) =>
     (r.stream === 'stdout' ? q.stdout : q.stderr) && (q.since === 0 || timeOf(r) >= q.since) && (q.until === 0 || timeOf(r) <= q.until);
   let handle;
@@ -74,6 +75,7 @@ export async function* readLog(file: string, q: LogQuery, running: () => boolean
       yield* await readMore();
       if (!stillRunning) return;
       if (q.until !== 0 && Date.now() > q.until) return;
+      await idle();
       await new Promise((r) => setTimeout(r, POLL_MS));
     }
   } finally {

@@ -45,14 +45,31 @@ export default function containerLogs(app: Api, { containers }: Services): void 
     let gone = false;
     res.on('close', () => (gone = true));
     const running = () => !gone && ['running', 'paused', 'restarting'].includes(containers.find(c.id)?.state.status ?? '');
+    // Consecutive records of one stream go out as one frame of up to 64 KiB: a log of short lines
+    // is otherwise a frame (and a write) per line.
+    let pending: Buffer[] = [];
+    let pendingBytes = 0;
+    let pendingStream: 'stdout' | 'stderr' = 'stdout';
+    const flush = async () => {
+      if (pendingBytes === 0) return;
+      const payload = Buffer.concat(pending, pendingBytes);
+      pending = [];
+      pendingBytes = 0;
+      const ok = tty ? res.write(payload) : mux.write(pendingStream === 'stderr' ? StdStream.stderr : StdStream.stdout, payload);
+      if (!ok) await new Promise((resolve) => res.once('drain', resolve).once('close', resolve));
+    };
     try {
-      for await (const r of readLog(containers.logPath(c), { stdout: q.stdout, stderr: q.stderr, since, until, tail: tail < 0 ? -1 : tail, follow: q.follow }, running)) {
+      const query = { stdout: q.stdout, stderr: q.stderr, since, until, tail: tail < 0 ? -1 : tail, follow: q.follow };
+      for await (const r of readLog(containers.logPath(c), query, running, () => flush())) {
         if (gone) break;
-        const text = q.timestamps ? `${fixedNanos(r.time)} ${r.log}` : r.log;
-        const payload = Buffer.from(text, 'utf8');
-        const ok = tty ? res.write(payload) : mux.write(r.stream === 'stderr' ? StdStream.stderr : StdStream.stdout, payload);
-        if (!ok) await new Promise((resolve) => res.once('drain', resolve).once('close', resolve));
+        if (r.stream !== pendingStream) await flush();
+        pendingStream = r.stream;
+        const payload = Buffer.from(q.timestamps ? `${fixedNanos(r.time)} ${r.log}` : r.log, 'utf8');
+        pending.push(payload);
+        pendingBytes += payload.length;
+        if (pendingBytes >= 65536) await flush();
       }
+      await flush();
     } finally {
       res.end();
     }
