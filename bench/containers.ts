@@ -33,6 +33,18 @@ async function lifecycle(d: BenchDaemon): Promise<void> {
 
 const rssKiB = (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
 
+/** RSS once the idle daemon has settled (V8 shrinks its heap some seconds after the last work). */
+async function settledRss(pid: number): Promise<number> {
+  let last = rssKiB(pid);
+  for (let i = 0; i < 20; i++) {
+    await new Promise((r) => setTimeout(r, 1000));
+    const now = rssKiB(pid);
+    if (i >= 9 && now === last) return now;
+    last = now;
+  }
+  return last;
+}
+
 /** crun refuses hybrid cgroups while cgroup2 exposes hugetlb; a v1 hugetlb mount fixes that (PLATFORM.md). */
 async function withHugetlbMount<T>(fn: () => Promise<T>): Promise<T> {
   const dir = '/sys/fs/cgroup/hugetlb';
@@ -86,8 +98,7 @@ export async function benchContainers(quick: boolean): Promise<ContainerResults>
     execFileSync(process.execPath, [path.join(ROOT, 'test/fixtures/build-busybox-image.mjs'), fixtures], { stdio: 'ignore' });
     const load = await d.request('POST', '/images/load?quiet=1', readFileSync(path.join(fixtures, 'busybox.tar')), { 'Content-Type': 'application/x-tar' });
     if (load.status !== 200) throw new Error(`load failed: ${load.body}`);
-    await new Promise((r) => setTimeout(r, 500));
-    const kapaldIdleRssKiB = rssKiB(d.pid);
+    const kapaldIdleRssKiB = await settledRss(d.pid);
     const stats = await measure(runs, () => lifecycle(d), async () => {}, 3);
 
     // One running container: the shim's RSS while it monitors.

@@ -1,182 +1,55 @@
 // Container use cases: create, start, stop, kill, restart, wait, remove, rename, pause, unpause,
 // top, prune, attach, and the restore at kapald start that adopts containers still running. State
-// changes go through the lifecycle table and reach the store before anyone is told.
+// changes go through the lifecycle table and reach the store before anyone is told. Lookups and
+// reads are ContainerQueries (queries.ts); building a new container from a request is create.ts.
 
 import type { Socket } from 'node:net';
 import type { Container, ContainerState } from '../../domain/container.js';
 import { isRunning, transition } from '../../domain/container-lifecycle.js';
-import { VALID_NAME, generateContainerId, generateName } from '../../domain/container-names.js';
 import { KapalError, invalidArgument, notFound, notModified } from '../../domain/errors.js';
-import type { ContainerRuntime } from '../../runtime/container-runtime.js';
-import { hostHostName } from '../../runtime/container-files.js';
+import { VALID_NAME } from '../../domain/container-names.js';
 import { ShimConnection, connectShimSocket } from '../../runtime/shim/connection.js';
 import { ShimStartError } from '../../runtime/shim/launcher.js';
 import type { ShimExit } from '../../runtime/shim/protocol.js';
 import { SIGKILL, parseSignal } from '../../runtime/signals.js';
-import type { ContainerStore } from '../../store/container-store.js';
-import type { ImageService } from '../image-service.js';
-import { completeHostConfig, mergeConfig, type CreateRequest } from '../container-create-config.js';
+import type { CreateRequest } from '../container-create-config.js';
 import { AttachSession, type AttachSink, type AttachStreams } from './attach.js';
-import { diskUsage } from './disk-usage.js';
-import { checkFilters, containerMatches, matchLabels, untilCutoff } from './filters.js';
+import { buildContainer } from './create.js';
+import { checkFilters, matchLabels, untilCutoff } from './filters.js';
 import { KeyedMutex } from './keyed-mutex.js';
+import { ContainerQueries } from './queries.js';
 import { startFailure } from './start-errors.js';
-import { unsupportedSettings } from './unsupported.js';
-import { MASKED_PATHS, READONLY_PATHS } from '../../runtime/container-spec.js';
 import { top, type TopResult } from './top.js';
 import { ContainerWaiters, type WaitCondition, type WaitResult } from './waiters.js';
 
-export interface Logger {
-  info(obj: object, msg: string): void;
-  warn(obj: object, msg: string): void;
-  error(obj: object, msg: string): void;
-}
-
-export interface ContainerServiceDeps {
-  store: ContainerStore;
-  images: ImageService;
-  runtime: ContainerRuntime;
-  log: Logger;
-}
+export type { ContainerServiceDeps, Logger } from './queries.js';
 
 /** How long kill and stop wait for a SIGKILLed container to be reported gone. */
 const KILL_WAIT_MS = 30_000;
 const now = () => new Date().toISOString();
 
-export class ContainerService {
+export class ContainerService extends ContainerQueries {
   private readonly mutex = new KeyedMutex();
   private readonly waiters = new ContainerWaiters();
   private readonly monitors = new Map<string, ShimConnection>();
   private readonly pendingAttach = new Map<string, Set<AttachSession>>();
   private closing = false;
 
-  constructor(private readonly deps: ContainerServiceDeps) {}
-
-  // ---- lookups -------------------------------------------------------------------------------
-
-  /** moby's lookup: full ID, then exact name, then a unique ID prefix. */
-  find(ref: string): Container | undefined {
-    const { store } = this.deps;
-    if (/^[a-f0-9]{64}$/.test(ref)) {
-      const c = store.get(ref);
-      if (c) return c;
-    }
-    const byName = store.byName(ref.startsWith('/') ? ref : `/${ref}`);
-    if (byName) return byName;
-    if (/^[a-f0-9]+$/.test(ref)) {
-      const matches = store.byIdPrefix(ref);
-      if (matches.length === 1) return matches[0];
-      if (matches.length > 1) throw invalidArgument(`Multiple IDs found with provided prefix: ${ref}`);
-    }
-    return undefined;
-  }
-
-  get(ref: string): Container {
-    const c = this.find(ref);
-    if (!c) throw notFound(`No such container: ${ref}`);
-    return c;
-  }
-
-  list(opts: { all: boolean; limit: number; filters: Map<string, string[]> }): Container[] {
-    checkFilters(opts.filters);
-    const ctx = {
-      lookup: (ref: string) => this.get(ref),
-      ancestorIds: (ref: string) => new Set([this.deps.images.get(ref).id]),
-    };
-    let out = this.deps.store.list().filter((c) => containerMatches(c, opts.filters, ctx));
-    const showAll = opts.all || opts.limit > 0 || opts.filters.has('status') || opts.filters.has('exited') || opts.filters.has('before') || opts.filters.has('since');
-    if (!showAll) out = out.filter((c) => isRunning(c.state.status));
-    if (opts.limit > 0) out = out.slice(0, opts.limit);
-    return out;
-  }
-
-  counts(): { running: number; paused: number; stopped: number } {
-    const by = this.deps.store.counts();
-    const running = (by.get('running') ?? 0) + (by.get('restarting') ?? 0);
-    const paused = by.get('paused') ?? 0;
-    let total = 0;
-    for (const n of by.values()) total += n;
-    return { running, paused, stopped: total - running - paused };
-  }
-
-  /** Bytes the container added to its image (its upper dir). */
-  sizeRw(c: Container): number {
-    return diskUsage(this.deps.runtime.layout.upper(c.id));
-  }
-
-  imageSize(c: Container): number {
-    return this.deps.images.find(c.imageId)?.size ?? 0;
-  }
-
-  /**
-   * The image as docker ps shows it: the name the container was created with while that name
-   * still means the same image, else the image ID (moby daemon/list.go).
-   */
-  imageDisplayName(c: Container): string {
-    let current: string | undefined;
-    try {
-      current = this.deps.images.find(c.imageName)?.id;
-    } catch {
-      current = undefined;
-    }
-    return current === c.imageId ? c.imageName : c.imageId;
-  }
 
   // ---- create, rename, remove ----------------------------------------------------------------
 
   create(req: CreateRequest, name: string | undefined): { Id: string; Warnings: string[] } {
-    const { store, images, runtime } = this.deps;
-    const image = images.get(req.Image);
-    const config = mergeConfig(req, image.parsed.config ?? {});
-    const hostConfig = completeHostConfig(req.HostConfig);
-    const warnings: string[] = unsupportedSettings(config, hostConfig);
-    const capWarning = runtime.capabilityWarning;
-    if (capWarning) warnings.push(capWarning);
-    hostConfig.NetworkMode = this.networkMode(hostConfig.NetworkMode, warnings);
-
-    if (name !== undefined && !VALID_NAME.test(name)) {
-      throw invalidArgument(`Invalid container name (${name}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);
-    }
-    const fullName = name !== undefined ? (name.startsWith('/') ? name : `/${name}`) : `/${generateName((n) => store.byName(n) !== undefined)}`;
-    const id = generateContainerId((candidate) => store.get(candidate) !== undefined);
-    if (!hostConfig.Privileged) {
-      // As docker's inspect shows them: the paths the runtime masks and makes read-only.
-      hostConfig.MaskedPaths ??= [...MASKED_PATHS];
-      hostConfig.ReadonlyPaths ??= [...READONLY_PATHS];
-    }
-    if (!config.Hostname) config.Hostname = hostConfig.NetworkMode === 'host' ? hostHostName() : id.slice(0, 12);
-
-    const c: Container = {
-      id,
-      name: fullName,
-      imageId: image.id,
-      imageName: req.Image,
-      config,
-      hostConfig,
-      createdAt: now(),
-      restartCount: 0,
-      state: { status: 'created', pid: 0, exitCode: 0, error: '', oomKilled: false, startedAt: null, finishedAt: null },
-    };
-    runtime.validate(c);
-    runtime.prepare(id);
+    const { store, runtime } = this.deps;
+    const { container, warnings } = buildContainer(this.deps, req, name);
+    runtime.validate(container);
+    runtime.prepare(container.id);
     try {
-      store.insert(c);
+      store.insert(container);
     } catch (err) {
-      runtime.destroy(id);
+      runtime.destroy(container.id);
       throw err;
     }
-    return { Id: id, Warnings: warnings };
-  }
-
-  /** Network modes before bridge networking exists: none (also for default/bridge) and host. */
-  private networkMode(mode: string, warnings: string[]): string {
-    if (mode === 'none' || mode === 'host') return mode;
-    if (mode === '' || mode === 'default' || mode === 'bridge') {
-      if (mode === 'bridge') warnings.push('bridge networking is not available in this kapald yet: the container gets network mode none');
-      return 'none';
-    }
-    if (mode.startsWith('container:')) throw invalidArgument(`network mode ${mode} is not supported by kapal yet`);
-    throw notFound(`network ${mode} not found`);
+    return { Id: container.id, Warnings: warnings };
   }
 
   rename(ref: string, newName: string): void {
@@ -447,26 +320,6 @@ export class ContainerService {
     session.detach();
     const c = this.find(ref);
     if (c) this.pendingAttach.get(c.id)?.delete(session);
-  }
-
-  logPath(c: Container): string {
-    return this.deps.runtime.layout.logPath(c.id);
-  }
-
-  /** The host paths docker's inspect reports. */
-  paths(c: Container) {
-    const l = this.deps.runtime.layout;
-    const image = this.deps.images.find(c.imageId);
-    return {
-      logPath: l.logPath(c.id),
-      resolvConf: l.resolvConf(c.id),
-      hostname: l.hostnameFile(c.id),
-      hosts: l.hostsFile(c.id),
-      upper: l.upper(c.id),
-      work: l.work(c.id),
-      merged: l.rootfs(c.id),
-      lowerDirs: image ? this.deps.images.layerPaths(image) : [],
-    };
   }
 
   // ---- restore at start, and close ------------------------------------------------------------

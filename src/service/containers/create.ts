@@ -1,0 +1,60 @@
+// A new container from a create request: docker's merge with the image config, HostConfig
+// defaults, the network mode, a name and an ID, and the warnings docker clients print.
+
+import type { Container } from '../../domain/container.js';
+import { VALID_NAME, generateContainerId, generateName } from '../../domain/container-names.js';
+import { invalidArgument, notFound } from '../../domain/errors.js';
+import { hostHostName } from '../../runtime/container-files.js';
+import { MASKED_PATHS, READONLY_PATHS } from '../../runtime/container-spec.js';
+import { completeHostConfig, mergeConfig, type CreateRequest } from '../container-create-config.js';
+import type { ContainerServiceDeps } from './queries.js';
+import { unsupportedSettings } from './unsupported.js';
+
+const now = () => new Date().toISOString();
+
+export function buildContainer(deps: Pick<ContainerServiceDeps, 'store' | 'images' | 'runtime'>, req: CreateRequest, name: string | undefined): { container: Container; warnings: string[] } {
+  const { store, images, runtime } = deps;
+  const image = images.get(req.Image);
+  const config = mergeConfig(req, image.parsed.config ?? {});
+  const hostConfig = completeHostConfig(req.HostConfig);
+  const warnings: string[] = unsupportedSettings(config, hostConfig);
+  const capWarning = runtime.capabilityWarning;
+  if (capWarning) warnings.push(capWarning);
+  hostConfig.NetworkMode = networkMode(hostConfig.NetworkMode, warnings);
+
+  if (name !== undefined && !VALID_NAME.test(name)) {
+    throw invalidArgument(`Invalid container name (${name}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);
+  }
+  const fullName = name !== undefined ? (name.startsWith('/') ? name : `/${name}`) : `/${generateName((n) => store.byName(n) !== undefined)}`;
+  const id = generateContainerId((candidate) => store.get(candidate) !== undefined);
+  if (!hostConfig.Privileged) {
+    // As docker's inspect shows them: the paths the runtime masks and makes read-only.
+    hostConfig.MaskedPaths ??= [...MASKED_PATHS];
+    hostConfig.ReadonlyPaths ??= [...READONLY_PATHS];
+  }
+  if (!config.Hostname) config.Hostname = hostConfig.NetworkMode === 'host' ? hostHostName() : id.slice(0, 12);
+
+  const c: Container = {
+    id,
+    name: fullName,
+    imageId: image.id,
+    imageName: req.Image,
+    config,
+    hostConfig,
+    createdAt: now(),
+    restartCount: 0,
+    state: { status: 'created', pid: 0, exitCode: 0, error: '', oomKilled: false, startedAt: null, finishedAt: null },
+  };
+  return { container: c, warnings };
+}
+
+/** Network modes before bridge networking exists: none (also for default/bridge) and host. */
+function networkMode(mode: string, warnings: string[]): string {
+  if (mode === 'none' || mode === 'host') return mode;
+  if (mode === '' || mode === 'default' || mode === 'bridge') {
+    if (mode === 'bridge') warnings.push('bridge networking is not available in this kapald yet: the container gets network mode none');
+    return 'none';
+  }
+  if (mode.startsWith('container:')) throw invalidArgument(`network mode ${mode} is not supported by kapal yet`);
+  throw notFound(`network ${mode} not found`);
+}

@@ -1,0 +1,116 @@
+// Reading containers: moby's lookup (full ID, name, unique prefix), docker ps with its filters,
+// sizes, and the host paths inspect reports. ContainerService adds the lifecycle on top.
+
+import type { Container } from '../../domain/container.js';
+import { isRunning } from '../../domain/container-lifecycle.js';
+import { invalidArgument, notFound } from '../../domain/errors.js';
+import type { ContainerRuntime } from '../../runtime/container-runtime.js';
+import type { ContainerStore } from '../../store/container-store.js';
+import type { ImageService } from '../image-service.js';
+import { diskUsage } from './disk-usage.js';
+import { checkFilters, containerMatches } from './filters.js';
+
+export interface Logger {
+  info(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
+  error(obj: object, msg: string): void;
+}
+
+export interface ContainerServiceDeps {
+  store: ContainerStore;
+  images: ImageService;
+  runtime: ContainerRuntime;
+  log: Logger;
+}
+
+export class ContainerQueries {
+  constructor(protected readonly deps: ContainerServiceDeps) {}
+
+  /** moby's lookup: full ID, then exact name, then a unique ID prefix. */
+  find(ref: string): Container | undefined {
+    const { store } = this.deps;
+    if (/^[a-f0-9]{64}$/.test(ref)) {
+      const c = store.get(ref);
+      if (c) return c;
+    }
+    const byName = store.byName(ref.startsWith('/') ? ref : `/${ref}`);
+    if (byName) return byName;
+    if (/^[a-f0-9]+$/.test(ref)) {
+      const matches = store.byIdPrefix(ref);
+      if (matches.length === 1) return matches[0];
+      if (matches.length > 1) throw invalidArgument(`Multiple IDs found with provided prefix: ${ref}`);
+    }
+    return undefined;
+  }
+
+  get(ref: string): Container {
+    const c = this.find(ref);
+    if (!c) throw notFound(`No such container: ${ref}`);
+    return c;
+  }
+
+  list(opts: { all: boolean; limit: number; filters: Map<string, string[]> }): Container[] {
+    checkFilters(opts.filters);
+    const ctx = {
+      lookup: (ref: string) => this.get(ref),
+      ancestorIds: (ref: string) => new Set([this.deps.images.get(ref).id]),
+    };
+    let out = this.deps.store.list().filter((c) => containerMatches(c, opts.filters, ctx));
+    const showAll = opts.all || opts.limit > 0 || opts.filters.has('status') || opts.filters.has('exited') || opts.filters.has('before') || opts.filters.has('since');
+    if (!showAll) out = out.filter((c) => isRunning(c.state.status));
+    if (opts.limit > 0) out = out.slice(0, opts.limit);
+    return out;
+  }
+
+  counts(): { running: number; paused: number; stopped: number } {
+    const by = this.deps.store.counts();
+    const running = (by.get('running') ?? 0) + (by.get('restarting') ?? 0);
+    const paused = by.get('paused') ?? 0;
+    let total = 0;
+    for (const n of by.values()) total += n;
+    return { running, paused, stopped: total - running - paused };
+  }
+
+  /** Bytes the container added to its image (its upper dir). */
+  sizeRw(c: Container): number {
+    return diskUsage(this.deps.runtime.layout.upper(c.id));
+  }
+
+  imageSize(c: Container): number {
+    return this.deps.images.find(c.imageId)?.size ?? 0;
+  }
+
+  /**
+   * The image as docker ps shows it: the name the container was created with while that name
+   * still means the same image, else the image ID (moby daemon/list.go).
+   */
+  imageDisplayName(c: Container): string {
+    let current: string | undefined;
+    try {
+      current = this.deps.images.find(c.imageName)?.id;
+    } catch {
+      current = undefined;
+    }
+    return current === c.imageId ? c.imageName : c.imageId;
+  }
+
+  logPath(c: Container): string {
+    return this.deps.runtime.layout.logPath(c.id);
+  }
+
+  /** The host paths docker's inspect reports. */
+  paths(c: Container) {
+    const l = this.deps.runtime.layout;
+    const image = this.deps.images.find(c.imageId);
+    return {
+      logPath: l.logPath(c.id),
+      resolvConf: l.resolvConf(c.id),
+      hostname: l.hostnameFile(c.id),
+      hosts: l.hostsFile(c.id),
+      upper: l.upper(c.id),
+      work: l.work(c.id),
+      merged: l.rootfs(c.id),
+      lowerDirs: image ? this.deps.images.layerPaths(image) : [],
+    };
+  }
+}
