@@ -6,7 +6,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { ROOT, measure, startDaemon, type BenchDaemon, type Stats } from './harness.js';
+import { ROOT, measure, startDaemon, withCleanup, type BenchDaemon, type Stats } from './harness.js';
 
 export interface ContainerResults {
   lifecycle: Stats;
@@ -51,17 +51,15 @@ async function withHugetlbMount<T>(fn: () => Promise<T>): Promise<T> {
   if (existsSync(path.join(dir, 'tasks'))) return fn();
   mkdirSync(dir, { recursive: true });
   execFileSync('mount', ['-t', 'cgroup', '-o', 'hugetlb', 'cgroup', dir]);
-  try {
-    return await fn();
-  } finally {
+  return withCleanup(() => {
     spawnSync('umount', [dir]);
     spawnSync('rmdir', [dir]);
-  }
+  }, fn);
 }
 
 async function benchCrun(rootfsTar: string, runs: number): Promise<Stats> {
   const bundle = mkdtempSync(path.join(os.tmpdir(), 'kapal-bench-crun-'));
-  try {
+  return withCleanup(() => rmSync(bundle, { recursive: true, force: true }), async () => {
     mkdirSync(path.join(bundle, 'rootfs'));
     execFileSync('tar', ['-xf', rootfsTar, '-C', path.join(bundle, 'rootfs')]);
     execFileSync('crun', ['spec'], { cwd: bundle });
@@ -77,9 +75,7 @@ async function benchCrun(rootfsTar: string, runs: number): Promise<Stats> {
         if (r.status !== 0) throw new Error(`crun run exited ${r.status}: ${r.stderr}`);
       }),
     );
-  } finally {
-    rmSync(bundle, { recursive: true, force: true });
-  }
+  });
 }
 
 /** The busybox fixture's only layer: an uncompressed rootfs tar. */
@@ -94,7 +90,7 @@ export async function benchContainers(quick: boolean): Promise<ContainerResults>
   const runs = quick ? 10 : 50;
   const d = await startDaemon('containers');
   const fixtures = mkdtempSync(path.join(os.tmpdir(), 'kapal-bench-fixture-'));
-  try {
+  return withCleanup(() => rmSync(fixtures, { recursive: true, force: true }), async () => {
     execFileSync(process.execPath, [path.join(ROOT, 'test/fixtures/build-busybox-image.mjs'), fixtures], { stdio: 'ignore' });
     const load = await d.request('POST', '/images/load?quiet=1', readFileSync(path.join(fixtures, 'busybox.tar')), { 'Content-Type': 'application/x-tar' });
     if (load.status !== 200) throw new Error(`load failed: ${load.body}`);
@@ -114,8 +110,5 @@ export async function benchContainers(quick: boolean): Promise<ContainerResults>
     if (!existsSync('/usr/bin/crun')) results.crunSkipped = 'crun is not installed (bin/setup installs it)';
     else results.crun = await benchCrun(fixtureLayer(fixtures), runs);
     return results;
-  } finally {
-    rmSync(fixtures, { recursive: true, force: true });
-    await d.stop();
-  }
+  }).finally(() => d.stop());
 }

@@ -27,10 +27,23 @@ export interface BenchDaemon {
 }
 
 const running = new Set<BenchDaemon>();
+const cleanups = new Set<() => unknown>();
 
-/** Stops every daemon still running (an interrupted run), with their containers and cgroups. */
-export async function stopAllDaemons(): Promise<void> {
+/** Runs `fn`, then `cleanup`, which also runs if the benchmark is interrupted meanwhile. */
+export async function withCleanup<T>(cleanup: () => unknown, fn: () => Promise<T>): Promise<T> {
+  cleanups.add(cleanup);
+  try {
+    return await fn();
+  } finally {
+    cleanups.delete(cleanup);
+    await cleanup();
+  }
+}
+
+/** An interrupted run: stop every daemon (with its containers and cgroups), undo the rest. */
+export async function cleanUpAll(): Promise<void> {
   for (const d of [...running]) await d.stop();
+  for (const cleanup of [...cleanups]) await cleanup();
 }
 
 export async function startDaemon(name: string): Promise<BenchDaemon> {
@@ -55,14 +68,6 @@ export async function startDaemon(name: string): Promise<BenchDaemon> {
       req.on('error', reject);
       req.end(body);
     });
-  for (let i = 0; ; i++) {
-    try {
-      if ((await request('GET', '/_ping')).status === 200) break;
-    } catch {
-      if (i > 300) throw new Error('kapald did not start');
-      await new Promise((r) => setTimeout(r, 20));
-    }
-  }
   const daemon: BenchDaemon = {
     dir,
     socket,
@@ -77,7 +82,18 @@ export async function startDaemon(name: string): Promise<BenchDaemon> {
       rmSync(dir, { recursive: true, force: true });
     },
   };
-  running.add(daemon);
+  running.add(daemon); // before the first await: an interrupt from here on cleans it up
+  for (let i = 0; ; i++) {
+    try {
+      if ((await request('GET', '/_ping')).status === 200) break;
+    } catch {
+      if (i > 300) {
+        await daemon.stop();
+        throw new Error('kapald did not start');
+      }
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
   return daemon;
 }
 

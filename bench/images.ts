@@ -7,7 +7,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import tar from 'tar-stream';
-import { measure, startDaemon, type Stats } from './harness.js';
+import { measure, startDaemon, withCleanup, type Stats } from './harness.js';
 
 export interface ImageResults {
   sizeBytes: number;
@@ -66,7 +66,12 @@ export async function benchImages(quick: boolean): Promise<ImageResults> {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'kapal-bench-registry-'));
     writeFileSync(path.join(dir, 'config.yml'), `version: 0.1\nstorage:\n  filesystem:\n    rootdirectory: ${dir}/data\nhttp:\n  addr: 127.0.0.1:${port}\nlog:\n  level: error\n`);
     const registry = spawn('/usr/bin/docker-registry', ['serve', path.join(dir, 'config.yml')], { stdio: 'ignore' });
-    try {
+    const registryExited = new Promise((r) => registry.once('exit', r));
+    await withCleanup(async () => {
+      registry.kill('SIGTERM');
+      await registryExited;
+      rmSync(dir, { recursive: true, force: true });
+    }, async () => {
       for (let i = 0; i < 200; i++) {
         const up = await fetch(`http://127.0.0.1:${port}/v2/`).then((r) => r.ok, () => false);
         if (up) break;
@@ -85,11 +90,7 @@ export async function benchImages(quick: boolean): Promise<ImageResults> {
       }, removeAll);
       results.pull = pull;
       results.pullMBps = archive.length / 1e6 / (pull.median / 1000);
-    } finally {
-      registry.kill('SIGTERM');
-      await new Promise((r) => registry.once('exit', r));
-      rmSync(dir, { recursive: true, force: true });
-    }
+    });
     return results;
   } finally {
     await d.stop();

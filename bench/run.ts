@@ -8,16 +8,20 @@ import { benchImages } from './images.js';
 import { benchContainers } from './containers.js';
 import { benchScale } from './scale.js';
 import { benchStreams } from './streams.js';
-import { stopAllDaemons } from './harness.js';
+import { cleanUpAll } from './harness.js';
 
 const quick = process.argv.includes('--quick');
 const ms = (s: Stats) => `${s.median.toFixed(0)} ms (min ${s.min.toFixed(0)}, max ${s.max.toFixed(0)}, ${s.runs} runs)`;
 
-// Interrupted: stop every daemon this run started and the containers under them, then exit.
+// Interrupted: stop every daemon this run started and the containers under them, then exit. The
+// signal often comes twice (the terminal's, and tsx relaying it); the second must not cut the first.
+let interrupted = false;
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => {
+  process.on(signal, () => {
+    if (interrupted) return;
+    interrupted = true;
     console.error(`\n${signal}: cleaning up`);
-    void stopAllDaemons().finally(() => process.exit(130));
+    void cleanUpAll().finally(() => process.exit(130));
   });
 }
 
