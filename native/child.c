@@ -105,6 +105,7 @@ static const struct step {
   int (*run)(struct shim *sh);
 } steps[] = {
     {"wait_for_go", wait_for_go},
+    {"become_userns_root", become_userns_root},
     {"reset_process", reset_process},
     {"join_cgroup_ns", join_cgroup_ns},
     {"make_mounts_private", make_mounts_private},
@@ -114,6 +115,7 @@ static const struct step {
     {"copy_init_binary", copy_init_binary},
     {"pivot_root", pivot_into_rootfs},
     {"mount_proc_sys", mount_proc_sys},
+    {"detach_old_root", detach_old_root},
     {"mount_dev", mount_dev},
     {"mount_binds", mount_binds},
     {"mask_paths", mask_paths},

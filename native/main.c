@@ -19,6 +19,7 @@ static int namespace_flags(const struct spec *s, unsigned long *flags) {
     if (k == 6) return fail_msg("spec: unknown namespace `%s`", s->namespace.v[i]);
     *flags |= values[k];
   }
+  if (s->uid_map.n) *flags |= CLONE_NEWUSER; /* the other namespaces are then owned by it */
   return 0;
 }
 
@@ -64,6 +65,7 @@ static int prepare(struct shim *sh, const char *dir) {
   if (r == 0) r = listen_on_sock(sh);
   if (r == 0) r = write_file("shim.pid", pid);
   if (r == 0 && prctl(PR_SET_CHILD_SUBREAPER, 1) < 0) r = fail(errno, "prctl `PR_SET_CHILD_SUBREAPER`");
+  if (r == 0) r = userns_private_mounts(sh);
   if (r < 0) return r;
   signal(SIGPIPE, SIG_IGN);
   sigemptyset(&chld);
@@ -122,6 +124,7 @@ static int start(struct shim *sh, struct monitor *m) {
   if ((r = monitor_init(m, sh)) < 0) return r;
   clients_accept(m); /* clients connected before GO see all the output */
   if ((r = join_cgroups(sh)) < 0) return r;
+  if ((r = userns_prepare(sh)) < 0) return r;
   if ((r = frame_send(sh->sync[0], SYNC_GO, NULL, 0, -1)) < 0) return fail(-r, "child sync: send SYNC_GO");
   return wait_for_exec(sh);
 }

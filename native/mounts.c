@@ -15,6 +15,7 @@ static int mount_at(const char *src, const char *dst, const char *type, unsigned
 
 int mount_overlay(struct shim *sh) {
   const struct spec *s = &sh->spec;
+  if (userns_enabled(sh)) return 0; /* the shim attached it, built from idmapped layers (userns.c) */
   char opts[4096]; /* mount(2) copies one page of options */
   size_t n = snprintf(opts, sizeof opts, "lowerdir=");
   for (size_t i = 0; i < s->lower.n && n < sizeof opts; i++)
@@ -46,7 +47,13 @@ int open_bind_sources(struct shim *sh) {
 int pivot_into_rootfs(struct shim *sh) {
   const char *rootfs = spec_str(&sh->spec.rootfs);
   if (chdir(rootfs) < 0) return fail(errno, "chdir `%s`", rootfs);
-  if (syscall(SYS_pivot_root, ".", ".") < 0) return fail(errno, "pivot_root `%s`", rootfs);
+  return syscall(SYS_pivot_root, ".", ".") < 0 ? fail(errno, "pivot_root `%s`", rootfs) : 0;
+}
+
+/* After proc and sys: in a user namespace the kernel mounts them only while the host's are still
+ * in the mount namespace (the old root, stacked on "." until now). */
+int detach_old_root(struct shim *sh) {
+  (void)sh;
   if (umount2(".", MNT_DETACH) < 0) return fail(errno, "umount2 `%s`", "old root");
   return chdir("/") < 0 ? fail(errno, "chdir `/`") : 0;
 }

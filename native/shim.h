@@ -36,7 +36,7 @@ struct spec {
   char *buf;
   struct list version, rootfs, lower, upper, work, readonly, hostname, namespace, cgroup, memory_cgroup, bind, shm_size,
       masked, readonly_path, device, env, arg, cwd, user, group_add, cap, no_new_privileges, rlimit, tty, stdin_,
-      console_size, log, init, privileged;
+      console_size, log, init, privileged, uid_map, gid_map;
 };
 int spec_load(struct spec *s, const char *path);
 void spec_free(struct spec *s);
@@ -91,8 +91,14 @@ struct shim {
 /* The child's steps, in child.c's order; each takes the shim state and returns 0 or -errno. */
 __attribute__((noreturn)) void child_main(struct shim *sh);
 int mount_overlay(struct shim *sh); /* mounts.c */
+/* userns.c */
+int userns_enabled(const struct shim *sh);
+int userns_prepare(struct shim *sh);
+int userns_private_mounts(struct shim *sh);
+int become_userns_root(struct shim *sh);
 int open_bind_sources(struct shim *sh);
 int pivot_into_rootfs(struct shim *sh);
+int detach_old_root(struct shim *sh);
 int mount_proc_sys(struct shim *sh);
 int mount_dev(struct shim *sh);
 int mount_binds(struct shim *sh);

@@ -22,7 +22,8 @@ static const struct key keys[] = {
     KEY("user", 1, 0, user), KEY("group-add", 1, 1, group_add), KEY("cap", 1, 1, cap),
     KEY("no-new-privileges", 1, 0, no_new_privileges), KEY("rlimit", 3, 1, rlimit), KEY("tty", 1, 0, tty),
     KEY("stdin", 1, 0, stdin_), KEY("console-size", 2, 0, console_size), KEY("log", 1, 0, log),
-    KEY("init", 1, 0, init), KEY("privileged", 1, 0, privileged),
+    KEY("init", 1, 0, init), KEY("privileged", 1, 0, privileged), KEY("uid-map", 3, 1, uid_map),
+    KEY("gid-map", 3, 1, gid_map),
 };
 // clang-format on
 

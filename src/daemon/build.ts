@@ -18,6 +18,7 @@ import { ContainerStore } from '../store/container-store.js';
 import { ContainerRuntime } from '../runtime/container-runtime.js';
 import { ContainerLayout } from '../runtime/container-layout.js';
 import { hostCgroups } from '../runtime/cgroups/driver.js';
+import { resolveUsernsRemap } from '../runtime/userns.js';
 import { ImageStore } from '../store/image-store.js';
 import { openDatabase, type Db } from '../store/database.js';
 import { EngineStore } from '../store/engine-store.js';
@@ -55,6 +56,9 @@ export function createServices(config: DaemonConfig, db: Db, log: FastifyBaseLog
   const runtime = new ContainerRuntime({
     layout: new ContainerLayout(config.dataRoot, config.execRoot),
     cgroups: hostCgroups(config.cgroupParent),
+    userns: config.usernsRemap
+      ? resolveUsernsRemap(config.usernsRemap, { passwd: '/etc/passwd', group: '/etc/group', subuid: config.subuidFile, subgid: config.subgidFile })
+      : undefined,
   });
   const containers = new ContainerService({ store: containerStore, images, runtime, log });
   const registry = new RegistryService({

@@ -39,6 +39,9 @@ export interface DaemonConfig {
   liveRestore: boolean;
   labels: string[];
   usernsRemap: string | undefined;
+  /** Where --userns-remap looks the remap user's ranges up (kapal's keys; dockerd has them fixed). */
+  subuidFile: string;
+  subgidFile: string;
 }
 
 export class ConfigError extends Error {
@@ -79,7 +82,9 @@ export const fileSchema = z.strictObject({
   'log-opts': z.record(z.string(), z.string()).optional(),
   'live-restore': z.boolean().optional(),
   labels: z.array(z.string()).optional(),
-  'userns-remap': z.string().optional(),
+  'userns-remap': z.string().min(1).optional(),
+  'userns-subuid-file': absolutePath.optional(),
+  'userns-subgid-file': absolutePath.optional(),
 });
 
 export type FileConfig = z.infer<typeof fileSchema>;
@@ -170,6 +175,8 @@ export function resolveConfig(configFile: string, file: FileConfig, flags: FileC
     liveRestore: true,
     labels: c.labels ?? [],
     usernsRemap: c['userns-remap'],
+    subuidFile: c['userns-subuid-file'] ?? '/etc/subuid',
+    subgidFile: c['userns-subgid-file'] ?? '/etc/subgid',
   };
 }
 

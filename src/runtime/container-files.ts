@@ -1,7 +1,7 @@
 // The files a container sees as /etc/hostname, /etc/hosts and /etc/resolv.conf: written per
 // container (docker's way), or the host's own with network mode host.
 
-import { readFileSync, writeFileSync } from 'node:fs';
+import { chownSync, readFileSync, writeFileSync } from 'node:fs';
 import { hostname as hostHostname } from 'node:os';
 import type { ContainerLayout } from './container-layout.js';
 import type { BindSpec } from './shim/spec.js';
@@ -27,7 +27,11 @@ export function hostHostName(): string {
 }
 
 /** Writes the container's own files (not for network mode host) and returns the binds for them. */
-export function containerFiles(layout: ContainerLayout, id: string, opts: { hostname: string; hostNetwork: boolean }): BindSpec[] {
+export function containerFiles(
+  layout: ContainerLayout,
+  id: string,
+  opts: { hostname: string; hostNetwork: boolean; owner?: { rootUid: number; rootGid: number } | undefined },
+): BindSpec[] {
   if (opts.hostNetwork) {
     return [
       { source: '/etc/hosts', target: '/etc/hosts', readonly: false },
@@ -44,6 +48,9 @@ export function containerFiles(layout: ContainerLayout, id: string, opts: { host
     // no resolv.conf on the host: the defaults below
   }
   writeFileSync(layout.resolvConf(id), containerResolvConf(host), { mode: 0o644 });
+  // In a user namespace they belong to the container's root, so it can edit them as with docker.
+  const owner = opts.owner;
+  if (owner) for (const f of [layout.hostnameFile(id), layout.hostsFile(id), layout.resolvConf(id)]) chownSync(f, owner.rootUid, owner.rootGid);
   return [
     { source: layout.hostnameFile(id), target: '/etc/hostname', readonly: false },
     { source: layout.hostsFile(id), target: '/etc/hosts', readonly: false },

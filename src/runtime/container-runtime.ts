@@ -2,7 +2,7 @@
 // happens; this module does it on the machine (files, cgroups, spawning the shim) and never
 // touches namespaces or mounts itself.
 
-import { mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { chmodSync, chownSync, mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import type { Socket } from 'node:net';
 import type { Container } from '../domain/container.js';
@@ -14,11 +14,14 @@ import type { CgroupDriver } from './cgroups/driver.js';
 import { launchShim, type LaunchResult } from './shim/launcher.js';
 import { ShimConnection, connectShimSocket, readExitFile, type ShimOutputHandlers } from './shim/connection.js';
 import type { ShimExit } from './shim/protocol.js';
+import type { UsernsRemap } from './userns.js';
 
 export interface RuntimeDeps {
   layout: ContainerLayout;
   cgroups: CgroupDriver;
   shimPath?: string;
+  /** --userns-remap: every container runs in a user namespace with these maps. */
+  userns?: UsernsRemap | undefined;
 }
 
 export class ContainerRuntime {
@@ -27,8 +30,15 @@ export class ContainerRuntime {
 
   constructor(private readonly deps: RuntimeDeps) {
     this.availableCaps = boundingCapabilities().filter((c) => deps.cgroups.confinesDevices || c !== CAP_MKNOD);
+    // With a user namespace the containers' roots are unprivileged host ids: they must be able to
+    // pass through to their own directory (0710, group = the container's root group).
     mkdirSync(deps.layout.containersDir, { recursive: true, mode: 0o710 });
+    chmodSync(deps.layout.containersDir, deps.userns ? 0o711 : 0o710);
     mkdirSync(deps.layout.statesDir, { recursive: true, mode: 0o700 });
+  }
+
+  get usernsEnabled(): boolean {
+    return this.deps.userns !== undefined;
   }
 
   /** Why a container's capabilities differ from docker's defaults on this host, if they do. */
@@ -50,6 +60,12 @@ export class ContainerRuntime {
     // (the 0710 parent keeps other host users out).
     mkdirSync(l.upper(id), { mode: 0o755 });
     for (const dir of [l.work(id), l.rootfs(id)]) mkdirSync(dir, { mode: 0o700 });
+    // With a user namespace the container's root owns its writable layer, as the host sees it.
+    const root = this.deps.userns;
+    if (root) {
+      for (const dir of [l.upper(id), l.work(id)]) chownSync(dir, root.rootUid, root.rootGid);
+      chownSync(l.dataDir(id), 0, root.rootGid);
+    }
   }
 
   /** Validates what only the spec builder knows (capabilities, ulimits) without starting anything. */
@@ -68,7 +84,7 @@ export class ContainerRuntime {
     rmSync(stateDir, { recursive: true, force: true });
     const cg = this.deps.cgroups.create(c.id, { privileged: c.hostConfig.Privileged });
     try {
-      const binds = containerFiles(l, c.id, { hostname: c.config.Hostname, hostNetwork: c.hostConfig.NetworkMode === 'host' });
+      const binds = containerFiles(l, c.id, { hostname: c.config.Hostname, hostNetwork: c.hostConfig.NetworkMode === 'host', owner: this.deps.userns });
       const spec = buildShimSpec(c, {
         layers,
         rootfs: l.rootfs(c.id),
@@ -79,6 +95,7 @@ export class ContainerRuntime {
         binds,
         logPath: l.logPath(c.id),
         availableCaps: this.availableCaps,
+        userns: this.deps.userns,
       });
       return await launchShim({ shimPath: this.deps.shimPath, stateDir, spec, beforeGo: () => connect(() => connectShimSocket(stateDir)) });
     } catch (err) {

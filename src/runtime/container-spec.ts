@@ -7,6 +7,7 @@ import { commandOf } from '../domain/container.js';
 import { invalidArgument } from '../domain/errors.js';
 import { containerCapabilities } from './capabilities.js';
 import type { BindSpec, DeviceSpec, NamespaceKind, RlimitSpec, ShimSpec } from './shim/spec.js';
+import type { UsernsRemap } from './userns.js';
 
 /** moby's defaults (oci/defaults.go): paths hidden from containers, and paths made read-only. */
 export const MASKED_PATHS = [
@@ -80,6 +81,8 @@ export interface SpecInputs {
   logPath: string;
   /** kapald's own bounding set: what the container can have at most. */
   availableCaps: number[];
+  /** --userns-remap: the container runs in a user namespace with these maps. */
+  userns?: UsernsRemap | undefined;
 }
 
 export function buildShimSpec(c: Container, io: SpecInputs): ShimSpec {
@@ -99,11 +102,12 @@ export function buildShimSpec(c: Container, io: SpecInputs): ShimSpec {
     namespaces,
     cgroups: io.cgroups,
     memoryCgroup: io.memoryCgroup,
-    binds: io.binds,
+    binds: io.userns ? [...DEFAULT_DEVICES.map((d) => ({ source: d.path, target: d.path, readonly: false })), ...io.binds] : io.binds,
     shmSize: hc.ShmSize,
     maskedPaths: hc.Privileged ? [] : ((hc.MaskedPaths as string[] | null) ?? MASKED_PATHS),
     readonlyPaths: hc.Privileged ? [] : ((hc.ReadonlyPaths as string[] | null) ?? READONLY_PATHS),
-    devices: DEFAULT_DEVICES,
+    // In a user namespace mknod is refused: the host's own nodes are bound in instead (as runc does).
+    devices: io.userns ? [] : DEFAULT_DEVICES,
     env: processEnv(c),
     args,
     cwd: c.config.WorkingDir || '/',
@@ -118,5 +122,7 @@ export function buildShimSpec(c: Container, io: SpecInputs): ShimSpec {
     logPath: io.logPath,
     init: hc.Init === true,
     privileged: hc.Privileged,
+    uidMap: io.userns?.uidMap ?? [],
+    gidMap: io.userns?.gidMap ?? [],
   };
 }

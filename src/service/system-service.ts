@@ -110,7 +110,7 @@ export class SystemService {
       ContainerdCommit: { ID: '' },
       RuncCommit: { ID: '' },
       InitCommit: { ID: '' },
-      SecurityOptions: [] as string[],
+      SecurityOptions: (config.usernsRemap ? ['name=userns'] : []) as string[],
       Warnings: [] as string[],
     };
   }

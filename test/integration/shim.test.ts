@@ -169,6 +169,8 @@ function baseSpec(dir: string): ShimSpec {
     logPath: path.join(dir, 'container.log'),
     init: false,
     privileged: false,
+    uidMap: [],
+    gidMap: [],
   };
 }
 
@@ -183,6 +185,7 @@ async function launch(
   beforeGo: (dir: string) => Promise<void> = async () => {},
 ): Promise<Shim> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'kapal-test-shim-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true })); // also when the spec cannot even be written
   if (Buffer.isBuffer(spec)) writeFileSync(path.join(dir, 'spec'), spec);
   else writeSpec(path.join(dir, 'spec'), { ...baseSpec(dir), ...spec });
   const logFd = openSync(path.join(dir, 'shim.log'), 'a', 0o600);

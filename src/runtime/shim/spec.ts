@@ -29,6 +29,13 @@ export interface RlimitSpec {
   hard: number;
 }
 
+/** One line of a uid_map or gid_map: `count` ids from `inside` in the container are `outside` on the host. */
+export interface IdRange {
+  inside: number;
+  outside: number;
+  count: number;
+}
+
 export interface ShimSpec {
   rootfs: string;
   /** Top-most first, as overlayfs lowerdir lists them. */
@@ -60,6 +67,9 @@ export interface ShimSpec {
   logPath: string;
   init: boolean;
   privileged: boolean;
+  /** Non-empty: a user namespace with these maps (kapald --userns-remap). */
+  uidMap: IdRange[];
+  gidMap: IdRange[];
 }
 
 /** Values per key; native/spec.c has the same table. */
@@ -93,6 +103,8 @@ export const SPEC_ARITY: Record<string, number> = {
   log: 1,
   init: 1,
   privileged: 1,
+  'uid-map': 3,
+  'gid-map': 3,
 };
 
 const flag = (b: boolean) => (b ? '1' : '0');
@@ -132,6 +144,8 @@ export function encodeSpec(spec: ShimSpec): Buffer {
   add('log', spec.logPath);
   add('init', flag(spec.init));
   add('privileged', flag(spec.privileged));
+  for (const r of spec.uidMap) add('uid-map', r.inside, r.outside, r.count);
+  for (const r of spec.gidMap) add('gid-map', r.inside, r.outside, r.count);
   return Buffer.from(records.flat().map((s) => `${s}\0`).join(''));
 }
 

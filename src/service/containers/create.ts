@@ -21,6 +21,13 @@ export function buildContainer(deps: Pick<ContainerServiceDeps, 'store' | 'image
   const capWarning = runtime.capabilityWarning;
   if (capWarning) warnings.push(capWarning);
   hostConfig.NetworkMode = networkMode(hostConfig.NetworkMode, warnings);
+  if (runtime.usernsEnabled) {
+    // moby's wording (daemon/daemon_unix.go verifyPlatformContainerSettings).
+    if (hostConfig.Privileged) {
+      throw invalidArgument('privileged mode is incompatible with user namespaces.  You must run the container in the host namespace when running privileged mode');
+    }
+    if (hostConfig.NetworkMode === 'host') throw invalidArgument("cannot share the host's network namespace when user namespaces are enabled");
+  }
 
   if (name !== undefined && !VALID_NAME.test(name)) {
     throw invalidArgument(`Invalid container name (${name}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);

@@ -1,0 +1,49 @@
+// kapald --userns-remap: containers run in a user namespace, their root is an unprivileged host
+// id, and the image layers are shared unchanged through idmapped mounts.
+
+import { chmodSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import t from 'tap';
+import { makeTempDir, startDaemon } from '../helpers/daemon.js';
+import { create, inspect, loadBusybox, logs, run } from '../helpers/containers.js';
+
+const json = { 'Content-Type': 'application/json' };
+const OUTSIDE = 340000;
+
+t.test('with --userns-remap a container\'s root is root inside and an unprivileged id outside', async (t) => {
+  const dir = makeTempDir(t, 'userns');
+  chmodSync(dir, 0o711); // the containers' roots pass through to their own directories
+  writeFileSync(path.join(dir, 'subuid'), `4243:${OUTSIDE}:65536\n`);
+  writeFileSync(path.join(dir, 'subgid'), `4243:${OUTSIDE}:65536\n`);
+  const d = await startDaemon(t, 'userns', {
+    dir,
+    config: { 'userns-remap': '4243', 'userns-subuid-file': path.join(dir, 'subuid'), 'userns-subgid-file': path.join(dir, 'subgid') },
+  });
+  await loadBusybox(t, d);
+  t.same((await d.request('GET', '/info')).json().SecurityOptions, ['name=userns']);
+
+  const inside = await run(d, { Cmd: ['sh', '-c', 'id -u; cat /proc/self/uid_map; stat -c %u /bin/busybox; touch /made && echo written; echo x > /etc/hosts && echo hosts; echo x > /dev/null && echo null'] });
+  t.equal(inside.code, 0, inside.stderr);
+  const lines = inside.stdout.trim().split('\n').map((l) => l.trim().split(/\s+/).join(' '));
+  t.same(lines, ['0', `0 ${OUTSIDE} 65536`, '0', 'written', 'hosts', 'null'], 'root inside, image files owned by root, writable layer, /etc files and devices work');
+  const upper = path.join(d.dataRoot, 'containers', inside.id, 'upper');
+  t.equal(statSync(path.join(upper, 'made')).uid, OUTSIDE, 'on the host the file belongs to the mapped id');
+
+  const layers = path.join(d.dataRoot, 'images', 'layers');
+  const layer = readdirSync(layers)[0]!;
+  t.equal(statSync(path.join(layers, layer, 'bin', 'busybox')).uid, 0, 'the shared layer is not chowned');
+
+  const id = await create(d, { Cmd: ['sleep', '1000'] });
+  await d.request('POST', `/containers/${id}/start`);
+  const pid = (await inspect(d, id)).State.Pid;
+  const status = (await import('node:fs')).readFileSync(`/proc/${pid}/status`, 'utf8');
+  t.match(status, new RegExp(`^Uid:\\s+${OUTSIDE}\\s`, 'm'), 'the process runs as the mapped id on the host');
+  t.equal((await d.request('DELETE', `/containers/${id}?force=1`)).status, 204);
+  t.equal((await logs(d, inside.id)).stderr, '');
+
+  const privileged = await d.request('POST', '/containers/create', { body: JSON.stringify({ Image: 'busybox', HostConfig: { Privileged: true } }), headers: json });
+  t.equal(privileged.status, 400);
+  t.match(privileged.json().message, /privileged mode is incompatible with user namespaces/);
+  const hostNet = await d.request('POST', '/containers/create', { body: JSON.stringify({ Image: 'busybox', HostConfig: { NetworkMode: 'host' } }), headers: json });
+  t.equal(hostNet.json().message, "cannot share the host's network namespace when user namespaces are enabled");
+});
