@@ -66,8 +66,9 @@
 #define SHIM_FRAME_HEADER 5
 /* Largest payload anyone sends; output is framed in pieces of at most this size. */
 #define SHIM_FRAME_MAX 32768
-/* Pending output per client before the shim drops that client. */
-#define SHIM_CLIENT_BUFFER_MAX (4 * 1024 * 1024)
+/* Pending output per client before the shim drops that client: 32 MiB is some hundreds of
+ * milliseconds of a fast writer, room for a busy kapald; memory only a lagging client uses. */
+#define SHIM_CLIENT_BUFFER_MAX (32 * 1024 * 1024)
 
 enum shim_start_msg {
   SHIM_READY = 1,   /* shim -> kapald: socket listening, child cloned and waiting */

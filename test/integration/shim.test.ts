@@ -385,7 +385,7 @@ t.test('attach clients connected before GO get live output, and stdin reaches ca
 
 t.test('a client that stops reading is dropped; the container and the log go on', async (t) => {
   let slow: Client | undefined;
-  const size = 20_000_000;
+  const size = 80_000_000; // well past SHIM_CLIENT_BUFFER_MAX
   const shim = await launch(t, { args: ['sh', '-c', `head -c ${size} /dev/zero | tr "\\0" x`] }, async (dir) => {
     slow = await connectClient(dir, ShimAttachFlag.ATTACH_STDOUT);
     slow.socket.pause(); // reads nothing: the shim's buffer for it passes SHIM_CLIENT_BUFFER_MAX

@@ -114,6 +114,15 @@ export class ShimConnection {
     this.send(ShimClientMsg.CLIENT_SIGNAL, u32(signo));
   }
 
+  /** Stops reading output (the HTTP client is slow); the shim buffers, then drops us past its limit. */
+  pause(): void {
+    this.socket.pause();
+  }
+
+  resume(): void {
+    this.socket.resume();
+  }
+
   close(): void {
     this.socket.destroy();
   }

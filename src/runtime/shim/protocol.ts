@@ -4,7 +4,7 @@
 export const SHIM_PROTOCOL_VERSION = 1;
 export const SHIM_FRAME_HEADER = 5;
 export const SHIM_FRAME_MAX = 32768;
-export const SHIM_CLIENT_BUFFER_MAX = 4 * 1024 * 1024;
+export const SHIM_CLIENT_BUFFER_MAX = 32 * 1024 * 1024;
 
 export const ShimStartMsg = {
   SHIM_READY: 1,

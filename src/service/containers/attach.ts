@@ -14,8 +14,9 @@ export interface AttachStreams {
 }
 
 export interface AttachSink {
-  stdout(chunk: Buffer): void;
-  stderr(chunk: Buffer): void;
+  /** false: the client is behind; the session stops reading until the client's `drain`. */
+  stdout(chunk: Buffer): boolean | void;
+  stderr(chunk: Buffer): boolean | void;
   /** The container exited (or was removed, or the attach failed): no more output. */
   end(): void;
 }
@@ -47,8 +48,8 @@ export class AttachSession {
       return;
     }
     const conn = ShimConnection.adopt(socket, {
-      stdout: (b) => this.sink.stdout(b),
-      stderr: (b) => this.sink.stderr(b),
+      stdout: (b) => this.backpressure(this.sink.stdout(b)),
+      stderr: (b) => this.backpressure(this.sink.stderr(b)),
       end: () => this.end(),
     });
     conn.attach(this.flags);
@@ -56,6 +57,19 @@ export class AttachSession {
     this.queued = [];
     if (this.stdinClosed && this.stdinOnce) conn.closeStdin();
     this.connection = conn;
+  }
+
+  /**
+   * A client that cannot keep up is not buffered for without bound in kapald: reading from the
+   * shim pauses until it drains (the shim then buffers, and drops the client past its limit).
+   */
+  private backpressure(ok: boolean | void): void {
+    if (ok === false) this.connection?.pause();
+  }
+
+  /** The client drained: read output again. */
+  drained(): void {
+    this.connection?.resume();
   }
 
   stdin(chunk: Buffer): void {

@@ -53,6 +53,7 @@ export default function attachContainer(app: Api, { containers }: Services): voi
     }
     const s = session;
     const gone = () => containers.detach(c.id, s);
+    out.on('drain', () => s.drained());
     if (socket) {
       socket.on('data', (chunk: Buffer) => s.stdin(chunk));
       socket.on('end', () => s.closeStdin());
