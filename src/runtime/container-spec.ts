@@ -6,6 +6,7 @@ import type { Container } from '../domain/container.js';
 import { commandOf } from '../domain/container.js';
 import { invalidArgument } from '../domain/errors.js';
 import { containerCapabilities } from './capabilities.js';
+import { hostDevices } from './host-devices.js';
 import type { BindSpec, DeviceSpec, NamespaceKind, RlimitSpec, ShimSpec } from './shim/spec.js';
 import type { UsernsRemap } from './userns.js';
 
@@ -22,6 +23,12 @@ export const DEFAULT_DEVICES: DeviceSpec[] = [
   dev('/dev/null', 1, 3), dev('/dev/zero', 1, 5), dev('/dev/full', 1, 7),
   dev('/dev/random', 1, 8), dev('/dev/urandom', 1, 9), dev('/dev/tty', 5, 0),
 ];
+
+/** docker's defaults, then every other device of the host (--privileged). */
+function privilegedDevices(): DeviceSpec[] {
+  const defaults = new Set(DEFAULT_DEVICES.map((d) => d.path));
+  return [...DEFAULT_DEVICES, ...hostDevices().filter((d) => !defaults.has(d.path))];
+}
 
 export const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
@@ -107,7 +114,7 @@ export function buildShimSpec(c: Container, io: SpecInputs): ShimSpec {
     maskedPaths: hc.Privileged ? [] : ((hc.MaskedPaths as string[] | null) ?? MASKED_PATHS),
     readonlyPaths: hc.Privileged ? [] : ((hc.ReadonlyPaths as string[] | null) ?? READONLY_PATHS),
     // In a user namespace mknod is refused: the host's own nodes are bound in instead (as runc does).
-    devices: io.userns ? [] : DEFAULT_DEVICES,
+    devices: io.userns ? [] : hc.Privileged ? privilegedDevices() : DEFAULT_DEVICES,
     env: processEnv(c),
     args,
     cwd: c.config.WorkingDir || '/',

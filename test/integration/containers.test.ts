@@ -239,3 +239,17 @@ t.test('a container whose start kapald never recorded (killed mid-start) is adop
   t.equal((await second.request('DELETE', `/containers/${id}?force=1`)).status, 204);
   t.notOk(existsSync(`/proc/${pid}`));
 });
+
+t.test('a privileged container sees the host\'s devices and every capability kapald has', async (t) => {
+  const d = await daemon(t, 'ctr-privileged');
+  const r = await run(d, { Cmd: ['sh', '-c', 'ls /dev; grep CapEff /proc/self/status; echo done'], HostConfig: { Privileged: true } });
+  t.equal(r.code, 0, r.stderr);
+  const dev = new Set(r.stdout.split('\n'));
+  for (const name of ['null', 'zero', 'full', 'random', 'urandom', 'tty', 'kmsg', 'loop-control']) {
+    if (existsSync(`/dev/${name}`)) t.ok(dev.has(name), `/dev/${name}`);
+  }
+  const own = new Set(['', 'pts', 'shm', 'mqueue', 'fd', 'stdin', 'stdout', 'stderr', 'ptmx', 'core', 'console']);
+  const foreign = [...dev].filter((name) => !own.has(name) && !name.startsWith('CapEff') && name !== 'done' && !existsSync(`/dev/${name}`));
+  t.same(foreign, [], 'every node is one of the host\'s');
+  t.notMatch(r.stdout, /^CapEff:\s+00000000a80425fb$/m, 'more than docker\'s defaults');
+});

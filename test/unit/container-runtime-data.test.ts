@@ -6,6 +6,7 @@ import { processEnv, rlimitsOf } from '../../src/runtime/container-spec.js';
 import { containerResolvConf } from '../../src/runtime/container-files.js';
 import { readV1Hierarchies } from '../../src/runtime/cgroups/hierarchies.js';
 import { fixedNanos } from '../../src/runtime/json-log.js';
+import { hostDevices, splitDev } from '../../src/runtime/host-devices.js';
 import { parsePs } from '../../src/service/containers/top.js';
 import { humanDuration } from '../../src/api/presenters/container.js';
 import { writeFileSync } from 'node:fs';
@@ -93,4 +94,12 @@ t.test('durations read as docker prints them', async (t) => {
 
 t.test('kapald\'s bounding set is read from /proc/self/status', async (t) => {
   t.same(boundingCapabilities('Name:\tx\nCapBnd:\t00000000000000a1\n'), [0, 5, 7]);
+});
+
+t.test('privileged containers get the host\'s device nodes, not its pts or shm trees', async (t) => {
+  const devices = hostDevices();
+  t.match(devices.find((d) => d.path === '/dev/null'), { type: 'c', major: 1, minor: 3 });
+  t.notOk(devices.some((d) => d.path.startsWith('/dev/pts/') || d.path === '/dev/ptmx' || d.path === '/dev/console'));
+  t.same(splitDev(0x0103), { major: 1, minor: 3 });
+  t.same(splitDev(0x10010304), { major: 259, minor: 65540 }, 'makedev(259, 65540): a minor above 255 keeps its high bits above the major');
 });
