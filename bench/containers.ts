@@ -6,7 +6,8 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { ROOT, measure, startDaemon, withCleanup, type BenchDaemon, type Stats } from './harness.js';
+import { createContainer, measure, rssKiB, startContainer, startDaemon, withCleanup, type BenchDaemon, type Stats } from './harness.js';
+import { fixtureLayer, loadFixture, withFixture } from './fixture.js';
 
 export interface ContainerResults {
   lifecycle: Stats;
@@ -16,22 +17,15 @@ export interface ContainerResults {
   kapaldIdleRssKiB: number;
 }
 
-const json = { 'Content-Type': 'application/json' };
-
 async function lifecycle(d: BenchDaemon): Promise<void> {
-  const created = await d.request('POST', '/containers/create', Buffer.from(JSON.stringify({ Image: 'busybox', Cmd: ['true'], HostConfig: { NetworkMode: 'none' } })), json);
-  if (created.status !== 201) throw new Error(`create: ${created.status} ${created.body}`);
-  const id = JSON.parse(created.body.toString()).Id as string;
+  const id = await createContainer(d, ['true']);
   const wait = d.request('POST', `/containers/${id}/wait?condition=next-exit`);
-  const started = await d.request('POST', `/containers/${id}/start`);
-  if (started.status !== 204) throw new Error(`start: ${started.status} ${started.body}`);
+  await startContainer(d, id);
   const code = JSON.parse((await wait).body.toString()).StatusCode;
   if (code !== 0) throw new Error(`true exited ${code}`);
   const removed = await d.request('DELETE', `/containers/${id}`);
   if (removed.status !== 204) throw new Error(`remove: ${removed.status}`);
 }
-
-const rssKiB = (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
 
 /** RSS once the idle daemon has settled (V8 shrinks its heap some seconds after the last work). */
 async function settledRss(pid: number): Promise<number> {
@@ -78,29 +72,17 @@ async function benchCrun(rootfsTar: string, runs: number): Promise<Stats> {
   });
 }
 
-/** The busybox fixture's only layer: an uncompressed rootfs tar. */
-function fixtureLayer(dir: string): string {
-  const blob = (digest: string) => path.join(dir, 'busybox-oci/blobs/sha256', digest.slice(7));
-  const index = JSON.parse(readFileSync(path.join(dir, 'busybox-oci/index.json'), 'utf8'));
-  const manifest = JSON.parse(readFileSync(blob(index.manifests[0].digest), 'utf8'));
-  return blob(manifest.layers[0].digest);
-}
-
 export async function benchContainers(quick: boolean): Promise<ContainerResults> {
   const runs = quick ? 10 : 50;
   const d = await startDaemon('containers');
-  const fixtures = mkdtempSync(path.join(os.tmpdir(), 'kapal-bench-fixture-'));
-  return withCleanup(() => rmSync(fixtures, { recursive: true, force: true }), async () => {
-    execFileSync(process.execPath, [path.join(ROOT, 'test/fixtures/build-busybox-image.mjs'), fixtures], { stdio: 'ignore' });
-    const load = await d.request('POST', '/images/load?quiet=1', readFileSync(path.join(fixtures, 'busybox.tar')), { 'Content-Type': 'application/x-tar' });
-    if (load.status !== 200) throw new Error(`load failed: ${load.body}`);
+  return withFixture(async (fixtures) => {
+    await loadFixture(d, fixtures);
     const kapaldIdleRssKiB = await settledRss(d.pid);
     const stats = await measure(runs, () => lifecycle(d), async () => {}, 3);
 
     // One running container: the shim's RSS while it monitors.
-    const created = await d.request('POST', '/containers/create', Buffer.from(JSON.stringify({ Image: 'busybox', Cmd: ['sleep', '60'] })), json);
-    const id = JSON.parse(created.body.toString()).Id as string;
-    await d.request('POST', `/containers/${id}/start`);
+    const id = await createContainer(d, ['sleep', '60']);
+    await startContainer(d, id);
     await new Promise((r) => setTimeout(r, 300));
     const shimPid = Number(readFileSync(path.join(d.dir, 'exec/containers', id, 'shim.pid'), 'utf8'));
     const shimRssKiB = rssKiB(shimPid);

@@ -97,6 +97,21 @@ export async function startDaemon(name: string): Promise<BenchDaemon> {
   return daemon;
 }
 
+const json = { 'Content-Type': 'application/json' };
+
+export async function createContainer(d: BenchDaemon, cmd: string[]): Promise<string> {
+  const res = await d.request('POST', '/containers/create', Buffer.from(JSON.stringify({ Image: 'busybox', Cmd: cmd, HostConfig: { NetworkMode: 'none' } })), json);
+  if (res.status !== 201) throw new Error(`create: ${res.status} ${res.body}`);
+  return JSON.parse(res.body.toString()).Id as string;
+}
+
+export async function startContainer(d: BenchDaemon, id: string): Promise<void> {
+  const res = await d.request('POST', `/containers/${id}/start`);
+  if (res.status !== 204) throw new Error(`start: ${res.status} ${res.body}`);
+}
+
+export const rssKiB = (pid: number): number => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
+
 /** Runs `fn` warm-up + runs times; `reset` between runs is not timed. */
 export async function measure(runs: number, fn: () => Promise<void>, reset: () => Promise<void> = async () => {}, warmup = 1): Promise<Stats> {
   const times: number[] = [];

@@ -1,8 +1,7 @@
 // Many containers: 50 started 10 at a time; GET /containers/json with 1,000 containers present
 // (100 of them running); kapald's RSS with those 100 running; run -d of sleep.
 
-import { readFileSync } from 'node:fs';
-import { measure, startDaemon, type BenchDaemon, type Stats } from './harness.js';
+import { createContainer, measure, rssKiB, startContainer, startDaemon, type BenchDaemon, type Stats } from './harness.js';
 import { loadFixture } from './fixture.js';
 
 export interface ScaleResults {
@@ -11,19 +10,6 @@ export interface ScaleResults {
   listContainers: Stats;
   listed: { total: number; running: number };
   kapaldRssRunningKiB: number;
-}
-
-const json = { 'Content-Type': 'application/json' };
-
-export async function createContainer(d: BenchDaemon, cmd: string[]): Promise<string> {
-  const res = await d.request('POST', '/containers/create', Buffer.from(JSON.stringify({ Image: 'busybox', Cmd: cmd, HostConfig: { NetworkMode: 'none' } })), json);
-  if (res.status !== 201) throw new Error(`create: ${res.status} ${res.body}`);
-  return JSON.parse(res.body.toString()).Id as string;
-}
-
-export async function startContainer(d: BenchDaemon, id: string): Promise<void> {
-  const res = await d.request('POST', `/containers/${id}/start`);
-  if (res.status !== 204) throw new Error(`start: ${res.status} ${res.body}`);
 }
 
 async function removeAll(d: BenchDaemon): Promise<void> {
@@ -37,8 +23,6 @@ async function inBatches<T>(items: T[], width: number, fn: (item: T) => Promise<
     while (next < items.length) await fn(items[next++]!);
   }));
 }
-
-const rssKiB = (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
 
 export async function benchScale(quick: boolean): Promise<ScaleResults> {
   const d = await startDaemon('scale');

@@ -2,9 +2,8 @@
 // written as well) and reading 100 MB of logs back.
 
 import net from 'node:net';
-import { measure, startDaemon, type BenchDaemon, type Stats } from './harness.js';
+import { createContainer, measure, startContainer, startDaemon, type BenchDaemon, type Stats } from './harness.js';
 import { loadFixture } from './fixture.js';
-import { createContainer, startContainer } from './scale.js';
 
 export interface StreamResults {
   attachBytes: number;

@@ -18,6 +18,7 @@ import { ContainerStore } from '../store/container-store.js';
 import { ContainerRuntime } from '../runtime/container-runtime.js';
 import { ContainerLayout } from '../runtime/container-layout.js';
 import { hostCgroups } from '../runtime/cgroups/driver.js';
+import { isRunning } from '../domain/container-lifecycle.js';
 import { resolveUsernsRemap } from '../runtime/userns.js';
 import { ImageStore } from '../store/image-store.js';
 import { openDatabase, type Db } from '../store/database.js';
@@ -50,7 +51,7 @@ export function createServices(config: DaemonConfig, db: Db, log: FastifyBaseLog
     platform: { os: 'linux', architecture: host.goArch },
     containerUsing: (imageId) => {
       const user = containerStore.imageInUse(imageId);
-      return user && { id: user.id, running: ['running', 'paused', 'restarting'].includes(user.status) };
+      return user && { id: user.id, running: isRunning(user.status) };
     },
   });
   const runtime = new ContainerRuntime({

@@ -5,13 +5,13 @@
 import type { Container, ContainerStatus } from './container.js';
 import { KapalError, conflict } from './errors.js';
 
-export type LifecycleAction = 'start' | 'exit' | 'pause' | 'unpause' | 'remove' | 'stop' | 'kill' | 'signal';
+export type LifecycleAction = 'start' | 'exit' | 'pause' | 'unpause' | 'remove' | 'kill';
 
 const TABLE: Record<ContainerStatus, Partial<Record<LifecycleAction, ContainerStatus>>> = {
   created: { start: 'running', remove: 'removing' },
-  running: { exit: 'exited', pause: 'paused', stop: 'running', kill: 'running', signal: 'running' },
-  paused: { exit: 'exited', unpause: 'running', stop: 'paused', kill: 'paused' },
-  restarting: { exit: 'exited', stop: 'restarting', kill: 'restarting' },
+  running: { exit: 'exited', pause: 'paused', kill: 'running' },
+  paused: { exit: 'exited', unpause: 'running', kill: 'paused' },
+  restarting: { exit: 'exited', kill: 'restarting' },
   exited: { start: 'running', remove: 'removing' },
   dead: { remove: 'removing' },
   removing: {},
@@ -37,7 +37,6 @@ function refusal(c: Pick<Container, 'id' | 'name' | 'state'>, action: LifecycleA
         ? conflict('cannot start a paused container, try unpause instead')
         : conflict(`cannot start container ${c.id}: container is ${from}`);
     case 'kill':
-    case 'signal':
       return conflict(`cannot kill container: ${asked}: container ${c.id} is not running`);
     case 'pause':
       return from === 'paused' ? conflict(`Container ${c.id} is already paused`) : conflict(`container ${c.id} is not running`);

@@ -77,5 +77,3 @@ export const ZERO_TIME = '0001-01-01T00:00:00Z';
 export function commandOf(config: Pick<ContainerConfig, 'Entrypoint' | 'Cmd'>): string[] {
   return [...(config.Entrypoint ?? []), ...(config.Cmd ?? [])];
 }
-
-export const shortContainerId = (id: string): string => id.slice(0, 12);

@@ -12,7 +12,7 @@ import { containerFiles } from './container-files.js';
 import type { ContainerLayout } from './container-layout.js';
 import type { CgroupDriver } from './cgroups/driver.js';
 import { launchShim, type LaunchResult } from './shim/launcher.js';
-import { ShimConnection, connectShimSocket, readExitFile, type ShimOutputHandlers } from './shim/connection.js';
+import { connectShimSocket, readExitFile } from './shim/connection.js';
 import type { ShimExit } from './shim/protocol.js';
 import type { UsernsRemap } from './userns.js';
 
@@ -102,10 +102,6 @@ export class ContainerRuntime {
       this.afterExit(c.id);
       throw err;
     }
-  }
-
-  connection(id: string, handlers: ShimOutputHandlers): Promise<ShimConnection> {
-    return ShimConnection.open(this.deps.layout.stateDir(id), handlers);
   }
 
   /** The container's pid as the shim wrote it before reporting the start (0 if unknown). */

@@ -22,4 +22,3 @@ export function parseSignal(value: string): number {
 }
 
 export const SIGKILL = 9;
-export const SIGTERM = 15;

@@ -69,7 +69,6 @@ export class ContainerStore {
                 oom_killed = @oomKilled, started_at = @startedAt, finished_at = @finishedAt WHERE id = @id`,
       ),
       rename: db.prepare<[string, string]>('UPDATE containers SET name = ? WHERE id = ?'),
-      restarted: db.prepare<[string]>('UPDATE containers SET restart_count = restart_count + 1 WHERE id = ?'),
       remove: db.prepare<[string]>('DELETE FROM containers WHERE id = ?'),
       countByStatus: db.prepare<[], { status: ContainerStatus; n: number }>('SELECT status, count(*) AS n FROM containers GROUP BY status'),
     };
@@ -133,10 +132,6 @@ export class ContainerStore {
       if (isUniqueViolation(err)) throw nameInUse(name, this.byName(name)?.id ?? '');
       throw err;
     }
-  }
-
-  countRestart(id: string): void {
-    this.q.restarted.run(id);
   }
 
   remove(id: string): void {

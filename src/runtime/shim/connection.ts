@@ -73,11 +73,7 @@ export class ShimConnection {
     socket.on('close', () => handlers.end?.(this.exit));
   }
 
-  static async open(stateDir: string, handlers: ShimOutputHandlers = {}): Promise<ShimConnection> {
-    return new ShimConnection(await connectShimSocket(stateDir), handlers);
-  }
-
-  /** Adopts a socket connected earlier (before SHIM_GO, so no output is missed). */
+  /** Takes a socket connected with connectShimSocket (before SHIM_GO for clients that must miss nothing). */
   static adopt(socket: net.Socket, handlers: ShimOutputHandlers = {}): ShimConnection {
     return new ShimConnection(socket, handlers);
   }
@@ -93,10 +89,6 @@ export class ShimConnection {
   stdin(chunk: Buffer): boolean {
     for (let off = 0; off < chunk.length; off += 32768) this.send(ShimClientMsg.CLIENT_STDIN, chunk.subarray(off, off + 32768));
     return !this.socket.writableNeedDrain;
-  }
-
-  onDrain(fn: () => void): void {
-    this.socket.once('drain', fn);
   }
 
   closeStdin(): void {

@@ -102,8 +102,4 @@ export class AttachSession {
     this.detached = true;
     this.connection?.close();
   }
-
-  get isDetached(): boolean {
-    return this.detached;
-  }
 }

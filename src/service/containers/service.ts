@@ -76,8 +76,7 @@ export class ContainerService extends ContainerQueries {
   }
 
   private destroy(c: Container): void {
-    transition(c, 'remove');
-    this.deps.store.setState(c.id, { ...c.state, status: 'removing' });
+    this.deps.store.setState(c.id, { ...c.state, status: transition(c, 'remove') });
     for (const session of this.pendingAttach.get(c.id) ?? []) session.end();
     this.pendingAttach.delete(c.id);
     try {
@@ -127,7 +126,7 @@ export class ContainerService extends ContainerQueries {
     const c = this.deps.store.get(id);
     if (!c) throw notFound(`No such container: ${ref}`);
     if (c.state.status === 'running') throw notModified();
-    transition(c, 'start', ref);
+    const started = transition(c, 'start', ref);
     const image = this.deps.images.get(c.imageId);
     const sessions = [...(this.pendingAttach.get(id) ?? [])];
     this.pendingAttach.delete(id);
@@ -145,7 +144,7 @@ export class ContainerService extends ContainerQueries {
       for (const s of sessions) s.end();
       throw this.startFailed(c, err);
     }
-    const state: ContainerState = { ...c.state, status: 'running', pid: launched.pid, exitCode: 0, error: '', oomKilled: false, startedAt: now() };
+    const state: ContainerState = { ...c.state, status: started, pid: launched.pid, exitCode: 0, error: '', oomKilled: false, startedAt: now() };
     this.deps.store.setState(id, state);
     this.watch(id, monitorSocket!);
   }
@@ -178,9 +177,10 @@ export class ContainerService extends ContainerQueries {
     const c = this.deps.store.get(id);
     if (!c || !isRunning(c.state.status)) return;
     const exit = reported ?? this.deps.runtime.exitOf(id);
+    const status = transition(c, 'exit');
     const state: ContainerState = exit
-      ? { ...c.state, status: 'exited', pid: 0, exitCode: exit.exitCode, oomKilled: exit.oomKilled, finishedAt: exit.finishedAt }
-      : { ...c.state, status: 'exited', pid: 0, exitCode: 255, error: 'kapal-shim exited without reporting the exit status', finishedAt: now() };
+      ? { ...c.state, status, pid: 0, exitCode: exit.exitCode, oomKilled: exit.oomKilled, finishedAt: exit.finishedAt }
+      : { ...c.state, status, pid: 0, exitCode: 255, error: 'kapal-shim exited without reporting the exit status', finishedAt: now() };
     try {
       this.deps.runtime.afterExit(id);
     } catch (err) {
@@ -255,22 +255,21 @@ export class ContainerService extends ContainerQueries {
     });
   }
 
-  async pause(ref: string): Promise<void> {
-    const c = this.get(ref);
-    await this.mutex.run(c.id, async () => {
-      const latest = this.get(c.id);
-      const status = transition(latest, 'pause', ref);
-      await this.deps.runtime.setFrozen(c.id, true);
-      this.deps.store.setState(c.id, { ...latest.state, status });
-    });
+  pause(ref: string): Promise<void> {
+    return this.setPaused(ref, true);
   }
 
-  async unpause(ref: string): Promise<void> {
+  unpause(ref: string): Promise<void> {
+    return this.setPaused(ref, false);
+  }
+
+  /** The freezer cgroup, then the state: paused or running again. */
+  private async setPaused(ref: string, paused: boolean): Promise<void> {
     const c = this.get(ref);
     await this.mutex.run(c.id, async () => {
       const latest = this.get(c.id);
-      const status = transition(latest, 'unpause', ref);
-      await this.deps.runtime.setFrozen(c.id, false);
+      const status = transition(latest, paused ? 'pause' : 'unpause', ref);
+      await this.deps.runtime.setFrozen(c.id, paused);
       this.deps.store.setState(c.id, { ...latest.state, status });
     });
   }

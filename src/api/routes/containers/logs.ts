@@ -2,6 +2,7 @@
 // follow, tail, since, until and timestamps as docker logs sends them.
 
 import { z } from 'zod';
+import { isRunning } from '../../../domain/container-lifecycle.js';
 import { invalidArgument } from '../../../domain/errors.js';
 import { fixedNanos, readLog } from '../../../runtime/json-log.js';
 import type { Api } from '../../app.js';
@@ -44,7 +45,10 @@ export default function containerLogs(app: Api, { containers }: Services): void 
     const mux = new StdcopyMuxer(res);
     let gone = false;
     res.on('close', () => (gone = true));
-    const running = () => !gone && ['running', 'paused', 'restarting'].includes(containers.find(c.id)?.state.status ?? '');
+    const running = () => {
+      const status = containers.find(c.id)?.state.status;
+      return !gone && status !== undefined && isRunning(status);
+    };
     // Consecutive records of one stream go out as one frame of up to 64 KiB: a log of short lines
     // is otherwise a frame (and a write) per line.
     let pending: Buffer[] = [];
