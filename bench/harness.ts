@@ -99,8 +99,8 @@ export async function startDaemon(name: string): Promise<BenchDaemon> {
 
 const json = { 'Content-Type': 'application/json' };
 
-export async function createContainer(d: BenchDaemon, cmd: string[]): Promise<string> {
-  const res = await d.request('POST', '/containers/create', Buffer.from(JSON.stringify({ Image: 'busybox', Cmd: cmd, HostConfig: { NetworkMode: 'none' } })), json);
+export async function createContainer(d: BenchDaemon, cmd: string[], hostConfig: Record<string, unknown> = {}): Promise<string> {
+  const res = await d.request('POST', '/containers/create', Buffer.from(JSON.stringify({ Image: 'busybox', Cmd: cmd, HostConfig: { NetworkMode: 'none', ...hostConfig } })), json);
   if (res.status !== 201) throw new Error(`create: ${res.status} ${res.body}`);
   return JSON.parse(res.body.toString()).Id as string;
 }

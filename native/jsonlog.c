@@ -1,13 +1,23 @@
 /* docker's json-file log: one {"log":...,"stream":...,"time":...} object per line, strings escaped
  * as moby's jsonlog does (ffjson: <, > and & as \u00XX, invalid UTF-8 as \ufffd), times as Go's
- * RFC3339Nano. Also the exit file's JSON. */
+ * RFC3339Nano, rotated by size between records (`log-max-size`, `log-max-file`; docs/shim.md).
+ * Also the exit file's JSON. */
 #include "shim.h"
 
+#include <limits.h>
+
 struct out {
-  int fd;
-  size_t len;
-  char buf[16384];
+  int fd;              /* the log; rotation swaps the file behind this fd number */
+  size_t len;          /* bytes in buf */
+  long long size;      /* bytes in the current file, buf included */
+  long long max_size;  /* rotate before a record once size reaches this; 0: never */
+  int max_file;        /* files kept, the current one included */
+  int rotated;         /* <path>.1 ... <path>.<rotated> exist */
+  char path[PATH_MAX]; /* <id>-json.log */
+  char buf[65536];     /* 64 KiB: a quarter fewer cycles than 16 KiB at full speed (bench/streams.ts) */
 };
+
+static struct out o = {.fd = -1};
 
 static void flush(struct out *o) {
   if (o->len && write_all(o->fd, o->buf, o->len) < 0)
@@ -19,6 +29,70 @@ static void put(struct out *o, const void *p, size_t n) {
   if (o->len + n > sizeof o->buf) flush(o);
   memcpy(o->buf + o->len, p, n); /* n is at most a short piece or a record prefix, never > buf */
   o->len += n;
+  o->size += n;
+}
+
+int jsonlog_open(const struct spec *s) {
+  long long max_size = 0, max_file = 1;
+  struct stat st;
+  int r = *spec_str(&s->log_max_size) ? parse_num(spec_str(&s->log_max_size), 10, 0, LLONG_MAX, &max_size) : 0;
+  if (r == 0 && *spec_str(&s->log_max_file)) r = parse_num(spec_str(&s->log_max_file), 10, 1, 1000000, &max_file);
+  if (r < 0) return r;
+  if ((size_t)snprintf(o.path, sizeof o.path, "%s", spec_str(&s->log)) >= sizeof o.path - 16)
+    return fail(ENAMETOOLONG, "open log `%s`", spec_str(&s->log));
+  if ((o.fd = open(o.path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640)) < 0)
+    return fail(errno, "open log `%s`", o.path);
+  o.size = fstat(o.fd, &st) == 0 ? st.st_size : 0; /* a restarted container appends */
+  o.max_size = max_size, o.max_file = (int)max_file;
+  for (char name[PATH_MAX + 16]; o.rotated < o.max_file - 1; o.rotated++) {
+    snprintf(name, sizeof name, "%s.%d", o.path, o.rotated + 1);
+    if (access(name, F_OK) < 0) break;
+  }
+  return o.fd;
+}
+
+/* `to` becomes another name of `from` (atomically replacing what it named): a link to a temporary
+ * name renamed over it, so `to` never disappears. */
+static int relink(const char *from, const char *to, const char *tmp) {
+  unlink(tmp);
+  if (link(from, tmp) < 0) return errno == ENOENT ? 0 : fail(errno, "rotate log: link `%s`", from);
+  if (rename(tmp, to) < 0) return fail(errno, "rotate log: rename `%s`", to);
+  return 0;
+}
+
+/* Makes room for a new current file: .N-2 → .N-1, ..., .1 → .2, current → .1. Every name
+ * exists at every moment (two names may share a file for a while), so a reader walking .1, .2, ...
+ * never finds a gap in the middle. */
+static int shift_files(struct out *o) {
+  char from[PATH_MAX + 16], to[PATH_MAX + 16], tmp[PATH_MAX + 16];
+  int top = o->rotated < o->max_file - 1 ? o->rotated + 1 : o->max_file - 1, r = 0;
+  snprintf(tmp, sizeof tmp, "%s.tmp", o->path);
+  for (int i = top; i >= 2 && r == 0; i--) {
+    snprintf(from, sizeof from, "%s.%d", o->path, i - 1);
+    snprintf(to, sizeof to, "%s.%d", o->path, i);
+    r = relink(from, to, tmp);
+  }
+  snprintf(to, sizeof to, "%s.1", o->path);
+  if (r == 0) r = relink(o->path, to, tmp);
+  if (r == 0 && o->rotated < o->max_file - 1) o->rotated++;
+  return r;
+}
+
+/* docker rotates before the record that finds the file full. The new file replaces the current
+ * one by rename: a reader still holding the old one reads it to the end, and with max-file 1
+ * (docker truncates in place) that is what keeps a follower from losing lines. */
+static void rotate(struct out *o) {
+  char next[PATH_MAX + 16];
+  flush(o);
+  o->size = 0; /* also when it fails: try again after another max-size, not at every record */
+  snprintf(next, sizeof next, "%s.next", o->path);
+  int fd = open(next, O_WRONLY | O_APPEND | O_CREAT | O_TRUNC | O_CLOEXEC, 0640), r = 0;
+  if (fd < 0) r = fail(errno, "rotate log: open `%s`", next);
+  if (r == 0 && o->max_file > 1) r = shift_files(o);
+  if (r == 0 && rename(next, o->path) < 0) r = fail(errno, "rotate log: rename `%s`", next);
+  if (r == 0 && dup3(fd, o->fd, O_CLOEXEC) < 0) r = fail(errno, "rotate log: dup3 `%d`", o->fd);
+  if (fd >= 0) close(fd);
+  if (r < 0) dprintf(STDERR_FILENO, "kapal-shim: %s\n", shim_err);
 }
 
 /* Length of the UTF-8 sequence at s that Go's utf8.DecodeRune accepts, 0 when it is invalid. */
@@ -38,14 +112,27 @@ static size_t utf8_len(const unsigned char *s, size_t n) {
   return len;
 }
 
+/* Bytes that are not copied as they are: control characters, `"` `\\` `<` `>` `&`, and every
+ * non-ASCII byte (checked as UTF-8 on the slow path). */
+static const unsigned char needs_care[256] = {
+    [0 ... 0x1f] = 1, ['"'] = 1, ['\\'] = 1, ['<'] = 1, ['>'] = 1, ['&'] = 1, [0x80 ... 0xff] = 1,
+};
+
 static void put_string(struct out *o, const unsigned char *s, size_t n) {
   static const char hex[] = "0123456789abcdef";
   size_t plain = 0; /* bytes at s[i - plain .. i) that need no escaping */
   for (size_t i = 0; i < n;) {
+    if (!needs_care[s[i]]) { /* the common case, a run of plain ASCII: 2.5 times faster than byte by byte */
+      size_t j = i + 1, stop = n - i > 4096 ? i + 4096 : n; /* plain stays under 8 KiB: put() takes no more */
+      while (j < stop && !needs_care[s[j]]) j++;
+      plain += j - i, i = j;
+      if (plain >= 4096) put(o, s + i - plain, plain), plain = 0;
+      continue;
+    }
     unsigned char c = s[i];
     size_t k = c < 0x80 ? 1 : utf8_len(s + i, n - i);
-    int special = c < 0x20 || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' || k == 0 ||
-                  (k == 3 && c == 0xE2 && s[i + 1] == 0x80 && (s[i + 2] == 0xA8 || s[i + 2] == 0xA9));
+    int special =
+        c < 0x80 || k == 0 || (k == 3 && c == 0xE2 && s[i + 1] == 0x80 && (s[i + 2] == 0xA8 || s[i + 2] == 0xA9));
     if (!special) {
       plain += k, i += k;
       if (plain >= 4096) put(o, s + i - plain, plain), plain = 0;
@@ -96,7 +183,6 @@ static size_t format_time(char *out, const struct timespec *ts) {
 
 /* One record per line; a piece after the last newline is a record of its own, without "\n". */
 void jsonlog_write(int fd, int stream, const char *buf, size_t len, const struct timespec *ts) {
-  static struct out o;
   char when[40], tail[96];
   format_time(when, ts);
   size_t tail_len =
@@ -105,6 +191,7 @@ void jsonlog_write(int fd, int stream, const char *buf, size_t len, const struct
   for (const char *p = buf, *end = buf + len; p < end;) {
     const char *nl = memchr(p, '\n', end - p);
     size_t n = nl ? (size_t)(nl - p) + 1 : (size_t)(end - p);
+    if (o.max_size && o.size >= o.max_size) rotate(&o);
     put(&o, "{\"log\":\"", 8);
     put_string(&o, (const unsigned char *)p, n);
     put(&o, tail, tail_len);

@@ -1,6 +1,7 @@
 /* kapal-shim: `run STATE_DIR` creates one container and stays as its monitor (conmon's job);
- * `init -- ARGS` is the minimal pid 1 that `init 1` runs inside it. shim-protocol.h draws the
- * exchange with kapald and with the child; docs/shim.md describes the rest. */
+ * `exec STATE_DIR` starts one more process inside a running container and monitors it the same
+ * way (enter.c); `init -- ARGS` is the minimal pid 1 that `init 1` runs inside a container.
+ * shim-protocol.h draws the exchange with kapald and with the child; docs/shim.md the rest. */
 #include "shim.h"
 
 #include <malloc.h>
@@ -43,8 +44,7 @@ static int make_pipe(int p[2], int shim_end) {
 
 static int open_stdio(struct shim *sh) {
   const char *log = spec_str(&sh->spec.log);
-  if (*log && (sh->log_fd = open(log, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640)) < 0)
-    return fail(errno, "open log `%s`", log);
+  if (*log && (sh->log_fd = jsonlog_open(&sh->spec)) < 0) return sh->log_fd;
   if ((sh->null_fd = open("/dev/null", O_RDWR | O_CLOEXEC)) < 0) return fail(errno, "open `/dev/null`");
   if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sh->sync) < 0) return fail(errno, "socketpair `sync`");
   if (spec_flag(&sh->spec.tty)) return 0;
@@ -60,12 +60,13 @@ static int prepare(struct shim *sh, const char *dir) {
   if (fcntl(sh->start_fd, F_SETFD, FD_CLOEXEC) < 0) return fail(errno, "start channel: fcntl `3`");
   if (chdir(dir) < 0) return fail(errno, "chdir `%s`", dir);
   snprintf(pid, sizeof pid, "%d\n", getpid());
-  int r = spec_load(&sh->spec, "spec");
+  int r = spec_load(&sh->spec, "spec", sh->exec);
   if (r == 0) r = namespace_flags(&sh->spec, &sh->ns_flags);
   if (r == 0) r = listen_on_sock(sh);
   if (r == 0) r = write_file("shim.pid", pid);
-  if (r == 0 && prctl(PR_SET_CHILD_SUBREAPER, 1) < 0) r = fail(errno, "prctl `PR_SET_CHILD_SUBREAPER`");
-  if (r == 0) r = userns_private_mounts(sh);
+  if (r == 0 && sh->exec) r = enter_prepare(sh);
+  if (r == 0 && !sh->exec && prctl(PR_SET_CHILD_SUBREAPER, 1) < 0) r = fail(errno, "prctl `PR_SET_CHILD_SUBREAPER`");
+  if (r == 0 && !sh->exec) r = userns_private_mounts(sh);
   if (r < 0) return r;
   signal(SIGPIPE, SIG_IGN);
   sigemptyset(&chld);
@@ -75,9 +76,10 @@ static int prepare(struct shim *sh, const char *dir) {
 }
 
 /* A fork-like clone into the new namespaces (the child unshares its cgroup namespace itself, once
- * it is in its cgroups): the child runs on a copy of everything. */
+ * it is in its cgroups): the child runs on a copy of everything. An exec's child is a plain fork
+ * (into the container's pid namespace, which enter_prepare chose for the shim's children). */
 static int spawn_child(struct shim *sh) {
-  unsigned long flags = sh->ns_flags & ~CLONE_NEWCGROUP;
+  unsigned long flags = sh->exec ? 0 : sh->ns_flags & ~CLONE_NEWCGROUP;
   pid_t pid = syscall(SYS_clone, flags | SIGCHLD, 0, NULL, NULL, 0);
   if (pid < 0) return fail(errno, "clone `%#lx`", flags);
   if (pid == 0) child_main(sh);
@@ -88,6 +90,7 @@ static int spawn_child(struct shim *sh) {
   return 0;
 }
 
+/* A child in a user namespace of its own cannot move itself (child.c's join_cgroups does, else). */
 static int join_cgroups(const struct shim *sh) {
   char path[4096], pid[32];
   snprintf(pid, sizeof pid, "%d", sh->pid);
@@ -123,8 +126,8 @@ static int start(struct shim *sh, struct monitor *m) {
   if (r < 0 || type != SHIM_GO) return fail_msg("start channel: no SHIM_GO from kapald (got type %d)", type);
   if ((r = monitor_init(m, sh)) < 0) return r;
   clients_accept(m); /* clients connected before GO see all the output */
-  if ((r = join_cgroups(sh)) < 0) return r;
-  if ((r = userns_prepare(sh)) < 0) return r;
+  if (!child_joins_cgroups(sh) && (r = join_cgroups(sh)) < 0) return r;
+  if (!sh->exec && (r = userns_prepare(sh)) < 0) return r;
   if ((r = frame_send(sh->sync[0], SYNC_GO, NULL, 0, -1)) < 0) return fail(-r, "child sync: send SYNC_GO");
   return wait_for_exec(sh);
 }
@@ -138,24 +141,36 @@ static int fail_start(struct shim *sh) {
 }
 
 /* Static glibc's start-up and the container's creation touched most of this binary, and fault-around
- * keeps 64 KiB windows of it mapped. The monitor needs few of those pages: drop the read-only (clean,
- * refaulted on use) ones, so the monitor's RSS is what it uses. */
+ * keeps 64 KiB windows of it mapped. The monitor needs few of those pages: drop the read-only clean
+ * ones (refaulted from the file on use), so the monitor's RSS is what it uses. Not the RELRO part:
+ * read-only now, but written at start-up (.got holds the ifunc targets glibc chose, memcpy's say),
+ * and dropping it would bring back the file's bytes. */
 static void drop_startup_pages(void) {
-  char self[4096], *maps;
+  char self[4096], *smaps;
   size_t len;
+  unsigned long start = 0, end = 0;
+  int ours = 0;
   ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
-  if (n <= 0 || !(maps = read_file("/proc/self/maps", &len))) return;
+  if (n <= 0 || !(smaps = read_file("/proc/self/smaps", &len))) return;
   self[n] = '\0';
-  for (char *line = strtok(maps, "\n"); line; line = strtok(NULL, "\n")) {
+  for (char *line = strtok(smaps, "\n"); line; line = strtok(NULL, "\n")) {
     char *p, *path = strchr(line, '/');
-    unsigned long start = strtoul(line, &p, 16), end = strtoul(p + 1, &p, 16);
-    if (path && strcmp(path, self) == 0 && p[2] != 'w') madvise((void *)start, end - start, MADV_DONTNEED);
+    if (strncmp(line, "Private_Dirty:", 14) == 0) {
+      if (ours && strtoul(line + 14, NULL, 10) == 0) madvise((void *)start, end - start, MADV_DONTNEED);
+      continue;
+    }
+    unsigned long s = strtoul(line, &p, 16);
+    if (*p != '-') continue; /* not a mapping's first line */
+    start = s, end = strtoul(p + 1, &p, 16);
+    ours = path && strcmp(path, self) == 0 && p[2] != 'w';
   }
-  free(maps);
+  free(smaps);
 }
 
-static int run(const char *dir) {
+static int run(const char *dir, int exec) {
   struct shim sh = {.start_fd = 3,
+                    .exec = exec,
+                    .target = -1,
                     .listen_fd = -1,
                     .sync = {-1, -1},
                     .out = {-1, -1},
@@ -176,6 +191,7 @@ static int run(const char *dir) {
   uint8_t be[4] = {sh.pid >> 24, sh.pid >> 16, sh.pid >> 8, sh.pid};
   frame_send(sh.start_fd, SHIM_STARTED, be, sizeof be, -1); /* kapald may be gone: the container lives on */
   close(sh.start_fd), close(sh.sync[0]), close(sh.null_fd);
+  if (sh.target >= 0) close(sh.target);
   monitor_attach_io(&m, &sh);
   spec_free(&sh.spec);
   mallopt(M_MMAP_THRESHOLD, 64 * 1024); /* a slow client's big buffer goes back to the kernel when freed */
@@ -184,8 +200,10 @@ static int run(const char *dir) {
 }
 
 int main(int argc, char **argv) {
-  if (argc == 3 && strcmp(argv[1], "run") == 0) return run(argv[2]);
+  if (argc == 3 && strcmp(argv[1], "run") == 0) return run(argv[2], 0);
+  if (argc == 3 && strcmp(argv[1], "exec") == 0) return run(argv[2], 1);
   if (argc >= 4 && strcmp(argv[1], "init") == 0 && strcmp(argv[2], "--") == 0) return init_main(argv + 3);
-  fprintf(stderr, "usage: kapal-shim run STATE_DIR\n       kapal-shim init -- COMMAND [ARG...]\n");
+  fprintf(stderr, "usage: kapal-shim run STATE_DIR\n       kapal-shim exec STATE_DIR\n"
+                  "       kapal-shim init -- COMMAND [ARG...]\n");
   return 2;
 }

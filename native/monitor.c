@@ -8,6 +8,10 @@
 #include <sys/signalfd.h>
 #include <termios.h>
 
+/* Output is read in pieces of up to this (the log takes any size, clients get SHIM_FRAME_MAX frames). */
+#define OUTPUT_READ_MAX (128 * 1024)
+#define OUTPUT_PIPE_SIZE (1024 * 1024)
+
 /* Keeps fd registered for `events` (0: not registered); *cur holds what is registered now. */
 void epoll_set(int ep, int fd, uint32_t events, uint32_t *cur) {
   struct epoll_event ev = {.events = events, .data.fd = fd};
@@ -68,6 +72,9 @@ void monitor_attach_io(struct monitor *m, struct shim *sh) {
     if (!m->in_closing && (m->in_fd = fcntl(sh->pty, F_DUPFD_CLOEXEC, 3)) < 0) m->in_closing = 1;
   } else {
     m->out_fd = sh->out[0], m->err_fd = sh->err[0];
+    /* Room for a burst while the shim is busy: fewer, bigger reads. Pages are taken only when used. */
+    fcntl(m->out_fd, F_SETPIPE_SZ, OUTPUT_PIPE_SIZE);
+    fcntl(m->err_fd, F_SETPIPE_SZ, OUTPUT_PIPE_SIZE);
   }
   watch(m, m->out_fd);
   watch(m, m->err_fd);
@@ -77,7 +84,7 @@ void monitor_attach_io(struct monitor *m, struct shim *sh) {
 /* One read, to the log and the attached clients. Returns the bytes read, 0 at EOF (or EIO from a
  * pty without slaves), -1 when nothing is waiting. */
 static ssize_t read_output(struct monitor *m, int *fd, int stream) {
-  char buf[SHIM_FRAME_MAX];
+  static char buf[OUTPUT_READ_MAX]; /* clients get it as frames of SHIM_FRAME_MAX */
   struct timespec now;
   ssize_t n = read(*fd, buf, sizeof buf);
   if (n < 0 && (errno == EAGAIN || errno == EINTR)) return -1;
@@ -124,10 +131,21 @@ static int finish(struct monitor *m) {
   return r < 0 ? 1 : 0;
 }
 
+/* Stops or resumes reading the container's output: while an attached client is behind, the
+ * container waits (its pipe fills) instead of the client losing output. */
+static void hold_output(struct monitor *m, int hold) {
+  struct epoll_event ev = {.events = EPOLLIN};
+  if (hold == m->output_held) return;
+  m->output_held = hold;
+  if (m->out_fd >= 0) ev.data.fd = m->out_fd, epoll_ctl(m->ep, hold ? EPOLL_CTL_DEL : EPOLL_CTL_ADD, m->out_fd, &ev);
+  if (m->err_fd >= 0) ev.data.fd = m->err_fd, epoll_ctl(m->ep, hold ? EPOLL_CTL_DEL : EPOLL_CTL_ADD, m->err_fd, &ev);
+}
+
 int monitor_run(struct monitor *m) {
   struct epoll_event evs[16];
   while (!m->reaped) {
-    int n = epoll_wait(m->ep, evs, sizeof evs / sizeof evs[0], -1);
+    hold_output(m, clients_behind(m));
+    int n = epoll_wait(m->ep, evs, sizeof evs / sizeof evs[0], m->output_held ? 1000 : -1); /* held: check for stalls */
     if (n < 0 && errno != EINTR) return dprintf(STDERR_FILENO, "kapal-shim: epoll_wait: %s\n", errstr(errno)), 1;
     for (int i = 0; i < n; i++) {
       int fd = evs[i].data.fd;

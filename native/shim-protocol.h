@@ -19,8 +19,9 @@
  *       |  write their CLIENT_ATTACH    |                                  |
  *       |------- SHIM_GO -------------->|                                  |
  *       |                               |-- accept the waiting clients     |
- *       |                               |-- child pid into cgroups         |
- *       |                               |------- SYNC_GO ----------------->| unshare(CLONE_NEWCGROUP),
+ *       |                               |-- (userns: child into cgroups)   |
+ *       |                               |------- SYNC_GO ----------------->| joins its cgroups,
+ *       |                               |                                  | unshare(CLONE_NEWCGROUP),
  *       |                               |                                  | mounts, pivot_root, user,
  *       |                               |<------ SYNC_PTY (tty only) ------| caps... execve
  *       |                               |<------ SYNC_ERROR (on failure) --|
@@ -53,9 +54,9 @@
  *      OUT_STDOUT, OUT_STDERR  output, only to clients that asked for that stream
  *      OUT_EXIT        to every client when the container has exited and its exit file is
  *                      written; payload: the exit file's JSON. The shim closes the socket after it.
- *    A client that cannot keep up loses its connection (its pending output passes
- *    SHIM_CLIENT_BUFFER_MAX); the container never waits for a reader. The log always gets
- *    everything.
+ *    A client that falls behind holds the output back (the container waits, nothing is lost);
+ *    one that takes nothing for a while, or whose pending output passes SHIM_CLIENT_BUFFER_MAX,
+ *    loses its connection (clients.c). The log always gets everything.
  */
 #ifndef KAPAL_SHIM_PROTOCOL_H
 #define KAPAL_SHIM_PROTOCOL_H
@@ -78,7 +79,7 @@ enum shim_start_msg {
 };
 
 enum shim_sync_msg {
-  SYNC_GO = 16,    /* shim -> child: cgroups are set; go on */
+  SYNC_GO = 16,    /* shim -> child: clients are connected; go on */
   SYNC_PTY = 17,   /* child -> shim: pty master as SCM_RIGHTS */
   SYNC_ERROR = 18, /* child -> shim: payload the error message; the child then exits 127 */
 };

@@ -36,9 +36,9 @@ struct spec {
   char *buf;
   struct list version, rootfs, lower, upper, work, readonly, hostname, namespace, cgroup, memory_cgroup, bind, shm_size,
       masked, readonly_path, device, env, arg, cwd, user, group_add, cap, no_new_privileges, rlimit, tty, stdin_,
-      console_size, log, init, privileged, uid_map, gid_map;
+      console_size, log, log_max_size, log_max_file, init, privileged, uid_map, gid_map, join_pid, join_parent;
 };
-int spec_load(struct spec *s, const char *path);
+int spec_load(struct spec *s, const char *path, int exec);
 void spec_free(struct spec *s);
 const char *spec_str(const struct list *l); /* a single-valued key's value, "" when absent */
 int spec_flag(const struct list *l);        /* the value is `1` */
@@ -81,6 +81,8 @@ struct shim {
   int pty;                /* the pty master from SYNC_PTY */
   unsigned long ns_flags; /* CLONE_NEW* */
   pid_t pid;
+  int exec;   /* `kapal-shim exec`: join a running container instead of creating one */
+  int target; /* exec: a pidfd of the container's pid 1, whose namespaces are joined */
   /* the child's own state, between its steps */
   int *bind_fds; /* open_tree copies of the bind sources */
   int init_fd;   /* sealed memfd copy of kapal-shim, for `init 1` */
@@ -90,12 +92,16 @@ struct shim {
 
 /* The child's steps, in child.c's order; each takes the shim state and returns 0 or -errno. */
 __attribute__((noreturn)) void child_main(struct shim *sh);
-int mount_overlay(struct shim *sh); /* mounts.c */
+int child_joins_cgroups(const struct shim *sh); /* or the shim moves it (a user namespace of its own) */
+int mount_overlay(struct shim *sh);             /* mounts.c */
 /* userns.c */
 int userns_enabled(const struct shim *sh);
 int userns_prepare(struct shim *sh);
 int userns_private_mounts(struct shim *sh);
 int become_userns_root(struct shim *sh);
+/* enter.c: `kapal-shim exec` */
+int enter_prepare(struct shim *sh);
+int join_namespaces(struct shim *sh);
 int open_bind_sources(struct shim *sh);
 int pivot_into_rootfs(struct shim *sh);
 int detach_old_root(struct shim *sh);
@@ -114,7 +120,8 @@ int set_caps(struct shim *sh);
 int exec_command(char *const argv[], char *const envp[]); /* exec.c: only returns on failure */
 int init_main(char **argv);                               /* init.c */
 
-/* jsonlog.c */
+/* jsonlog.c: the json-file log, rotated by size between records */
+int jsonlog_open(const struct spec *s); /* the log's fd (kept across rotations), or -errno */
 void jsonlog_write(int fd, int stream, const char *buf, size_t len, const struct timespec *ts);
 void exit_json(char *out, size_t cap, int status, int oom_killed, const struct timespec *ts, pid_t pid);
 
@@ -135,6 +142,7 @@ struct monitor {
   uint32_t in_events;
   struct buf in; /* stdin the container has not read yet */
   int in_closing, paused, tty, reaped, status;
+  int output_held; /* not reading out_fd/err_fd: an attached client is behind (clients_behind) */
   pid_t pid;
   struct timespec finished;
   char *memory_cgroup;
@@ -149,6 +157,7 @@ void clients_accept(struct monitor *m);
 void clients_event(struct monitor *m, int fd, uint32_t events);
 void clients_output(struct monitor *m, int type, const char *buf, size_t len);
 void clients_pause(struct monitor *m, int paused);
+int clients_behind(struct monitor *m); /* an attached client is behind: hold the output back */
 void clients_exit(struct monitor *m, const char *json);
 void client_set_attach(struct client *c, uint8_t flags);
 

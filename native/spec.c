@@ -22,8 +22,9 @@ static const struct key keys[] = {
     KEY("user", 1, 0, user), KEY("group-add", 1, 1, group_add), KEY("cap", 1, 1, cap),
     KEY("no-new-privileges", 1, 0, no_new_privileges), KEY("rlimit", 3, 1, rlimit), KEY("tty", 1, 0, tty),
     KEY("stdin", 1, 0, stdin_), KEY("console-size", 2, 0, console_size), KEY("log", 1, 0, log),
+    KEY("log-max-size", 1, 0, log_max_size), KEY("log-max-file", 1, 0, log_max_file),
     KEY("init", 1, 0, init), KEY("privileged", 1, 0, privileged), KEY("uid-map", 3, 1, uid_map),
-    KEY("gid-map", 3, 1, gid_map),
+    KEY("gid-map", 3, 1, gid_map), KEY("join-pid", 1, 0, join_pid), KEY("join-parent", 1, 0, join_parent),
 };
 // clang-format on
 
@@ -59,15 +60,16 @@ static int parse_record(struct spec *s, char **p, const char *end) {
   return 0;
 }
 
-static int check_required(const struct spec *s) {
+static int check_required(const struct spec *s, int exec) {
   if (strcmp(spec_str(&s->version), "1") != 0) return fail_msg("spec: first record must be `version 1`");
+  if (!s->arg.n) return fail_msg("spec: no `arg`: nothing to run");
+  if (exec) return s->join_pid.n && s->join_parent.n ? 0 : fail_msg("spec: exec needs `join-pid` and `join-parent`");
   if (!s->rootfs.n || !*spec_str(&s->rootfs)) return fail_msg("spec: no `rootfs`");
   if (!s->lower.n) return fail_msg("spec: no `lower` directory");
-  if (!s->arg.n) return fail_msg("spec: no `arg`: nothing to run");
   return 0;
 }
 
-int spec_load(struct spec *s, const char *path) {
+int spec_load(struct spec *s, const char *path, int exec) {
   size_t len;
   memset(s, 0, sizeof *s);
   if (!(s->buf = read_file(path, &len))) return fail(errno, "spec: read `%s`", path);
@@ -77,7 +79,7 @@ int spec_load(struct spec *s, const char *path) {
     int r = parse_record(s, &p, s->buf + len);
     if (r < 0) return r;
   }
-  return check_required(s);
+  return check_required(s, exec);
 }
 
 void spec_free(struct spec *s) {

@@ -35,7 +35,7 @@ static int open_pty(const struct spec *s, int *master, int *slave) {
 static int setup_pty(struct shim *sh) {
   int master = -1, slave = -1, r = open_pty(&sh->spec, &master, &slave);
   if (r == 0 && ioctl(slave, TIOCSCTTY, 0) < 0) r = fail(errno, "ioctl `TIOCSCTTY`");
-  if (r == 0) r = mount_console(slave);
+  if (r == 0 && !sh->exec) r = mount_console(slave); /* the container's console, not an exec's */
   for (int fd = 0; fd < 3 && r == 0; fd++) r = dup_onto(slave, fd);
   if (r == 0 && (r = frame_send(sh->sync[1], SYNC_PTY, NULL, 0, master)) < 0) r = fail(-r, "sendmsg `SYNC_PTY`");
   close(master), close(slave);

@@ -42,14 +42,15 @@ int write_all(int fd, const void *buf, size_t len) {
   return 0;
 }
 
-/* PATH.tmp, fsync, rename: a reader sees no file or the whole file, never a part. */
+/* PATH.tmp, then rename: a reader sees no file or the whole file, never a part. No fsync: these
+ * files live in the exec-root, whose state means nothing after the machine goes down (a reboot
+ * clears it), and an fsync per start and exit costs milliseconds on a disk-backed /run. */
 int write_file(const char *path, const char *data) {
   char tmp[4096];
   snprintf(tmp, sizeof tmp, "%s.tmp", path);
   int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) return fail(errno, "open `%s`", tmp);
   int r = write_all(fd, data, strlen(data));
-  if (r == 0 && fsync(fd) < 0) r = -errno;
   close(fd);
   if (r < 0) return fail(-r, "write `%s`", tmp);
   if (rename(tmp, path) < 0) return fail(errno, "rename `%s`", tmp);

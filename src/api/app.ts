@@ -134,6 +134,10 @@ export async function buildApi(options: ApiOptions): Promise<BuiltApi> {
 
   const upgrades = new UpgradeDispatcher(app as unknown as FastifyInstance);
   await app.register(websocket, { options: { server: upgrades.websocketEmitter as never, maxPayload: 64 * 1024 * 1024 } });
+  // A websocket's 101 is written by ws, past the onRequest hook: it gets moby's headers here.
+  app.websocketServer.on('headers', (headers: string[]) => {
+    headers.push(`Api-Version: ${API_VERSION}`, 'Docker-Experimental: false', 'Ostype: linux', `Server: ${options.serverName}`);
+  });
 
   registerRoutes(app, options.services);
   options.extraRoutes?.(app);

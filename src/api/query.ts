@@ -1,6 +1,7 @@
-// Query parameters as moby reads them: its boolean rule, and filters in map or list form.
+// Query parameters as moby reads them: its boolean rule, filters in map or list form, and times.
 
 import { z } from 'zod';
+import { invalidArgument } from '../domain/errors.js';
 
 /** moby's httputils.BoolValue: false iff the lower-cased value is "", "0", "no", "false" or "none". */
 export function boolValue(value: string | undefined): boolean {
@@ -60,3 +61,26 @@ export const queryFilters = z
       return z.NEVER;
     }
   });
+
+const NANOS_PER_SECOND = 1_000_000_000n;
+
+/**
+ * A point in time as docker clients send one: unix seconds with an optional fraction
+ * ("1704067200.000000000", moby's ParseTimestamps), or an RFC 3339 date. Returns unix
+ * nanoseconds; undefined when the parameter is absent or empty.
+ */
+export function unixNanos(v: string | undefined, name: string): bigint | undefined {
+  if (v === undefined || v === '') return undefined;
+  const m = /^(-?\d+)(?:\.(\d{1,9})\d*)?$/.exec(v);
+  if (m) return BigInt(m[1]!) * NANOS_PER_SECOND + BigInt((m[2] ?? '').padEnd(9, '0'));
+  const t = Date.parse(v);
+  if (Number.isNaN(t)) throw invalidArgument(`invalid value for ${name}: ${v}`);
+  return BigInt(t) * 1_000_000n;
+}
+
+/** As unixNanos, in milliseconds; absent, empty or "0" is 0 (no limit), as docker logs reads them. */
+export function timeParam(v: string | undefined, name: string): number {
+  if (v === '0') return 0;
+  const nanos = unixNanos(v, name);
+  return nanos === undefined ? 0 : Number(nanos) / 1e6;
+}

@@ -23,6 +23,9 @@ import { resolveUsernsRemap } from '../runtime/userns.js';
 import { ImageStore } from '../store/image-store.js';
 import { openDatabase, type Db } from '../store/database.js';
 import { EngineStore } from '../store/engine-store.js';
+import { EventStore } from '../store/event-store.js';
+import { EventService } from '../service/events.js';
+import { ExecService } from '../service/exec/service.js';
 import { readBuildInfo } from './build-info.js';
 import type { DaemonConfig } from './config.js';
 import { listenAll, type Listener } from './listeners.js';
@@ -44,7 +47,9 @@ export function createServices(config: DaemonConfig, db: Db, log: FastifyBaseLog
   const imageStore = new ImageStore(db);
   const content = new ContentStore(imagesRoot);
   const containerStore = new ContainerStore(db);
+  const events = new EventService({ store: new EventStore(db), log });
   const images = new ImageService({
+    events,
     store: imageStore,
     content,
     layers: new LayerStore(imagesRoot),
@@ -61,9 +66,10 @@ export function createServices(config: DaemonConfig, db: Db, log: FastifyBaseLog
       ? resolveUsernsRemap(config.usernsRemap, { passwd: '/etc/passwd', group: '/etc/group', subuid: config.subuidFile, subgid: config.subgidFile })
       : undefined,
   });
-  const containers = new ContainerService({ store: containerStore, images, runtime, log });
+  const containers = new ContainerService({ store: containerStore, images, runtime, events, log, logDefaults: { Type: config.logDriver, Config: config.logOpts } });
   const registry = new RegistryService({
     images,
+    events,
     store: imageStore,
     content,
     client: new RegistryClient({ insecure: config.insecureRegistries, mirrors: config.registryMirrors, userAgent: `kapal/${readBuildInfo().version}` }),
@@ -76,9 +82,10 @@ export function createServices(config: DaemonConfig, db: Db, log: FastifyBaseLog
     host,
     build: readBuildInfo(),
     engine: new EngineStore(db),
-    counts: () => ({ containers: containers.counts(), images: images.count() }),
+    counts: () => ({ containers: containers.counts(), images: images.count(), eventListeners: events.listenerCount() }),
   });
-  return { system, images, registry, containers };
+  const execs = new ExecService({ containers, runtime, events, log });
+  return { system, images, registry, containers, events, execs };
 }
 
 export async function buildDaemon(config: DaemonConfig, log: FastifyBaseLogger): Promise<Daemon> {
@@ -104,6 +111,7 @@ export async function buildDaemon(config: DaemonConfig, log: FastifyBaseLogger):
     const restored = await services.containers.restore();
     log.info(restored, 'containers reconciled with the machine');
     undo.push(() => services.containers.close());
+    undo.push(() => services.execs.close());
 
     const api = await buildApi({ services, logger: log, serverName: `kapal/${build.version} (linux)` });
     const listeners = await listenAll(config, (server) => api.attach(server), log).catch(async (err) => {
@@ -117,6 +125,8 @@ export async function buildDaemon(config: DaemonConfig, log: FastifyBaseLogger):
       await api.close();
       await drained;
     });
+    // Event streams never end by themselves: end them before the listeners wait for requests.
+    undo.push(() => services.events.close());
 
     return { api, listeners, close: unwind };
   } catch (err) {

@@ -4,6 +4,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
+import { checkDaemonLogConfig } from '../domain/log-config.js';
 
 export const DEFAULT_CONFIG_FILE = '/etc/kapal/daemon.json';
 export const DEFAULT_HOST = 'unix:///run/kapal/kapal.sock';
@@ -152,6 +153,11 @@ export function resolveConfig(configFile: string, file: FileConfig, flags: FileC
   const hosts = (c.hosts && c.hosts.length > 0 ? c.hosts : [DEFAULT_HOST]).map(parseHost);
   const execRoot = c['exec-root'] ?? '/run/kapal';
   const tls = resolveTls(c, hosts);
+  try {
+    checkDaemonLogConfig({ Type: c['log-driver'] ?? 'json-file', Config: c['log-opts'] ?? {} });
+  } catch (err) {
+    throw new ConfigError(`failed to set log opts: ${(err as Error).message}`);
+  }
   return {
     configFile,
     hosts,

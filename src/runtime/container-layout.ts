@@ -54,4 +54,9 @@ export class ContainerLayout {
   stateDir(id: string): string {
     return path.join(this.statesDir, id);
   }
+
+  /** An exec's shim state, inside its container's: gone with the container's state. */
+  execStateDir(id: string, execId: string): string {
+    return path.join(this.stateDir(id), 'exec', execId);
+  }
 }

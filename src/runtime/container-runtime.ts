@@ -11,7 +11,10 @@ import { CAP_MKNOD, boundingCapabilities } from './capabilities.js';
 import { containerFiles } from './container-files.js';
 import type { ContainerLayout } from './container-layout.js';
 import type { CgroupDriver } from './cgroups/driver.js';
-import { launchShim, type LaunchResult } from './shim/launcher.js';
+import { launchShim, ShimStartError, type LaunchResult } from './shim/launcher.js';
+import { encodeExecSpec, encodeSpec } from './shim/spec.js';
+import { buildExecSpec } from './exec-spec.js';
+import type { ExecProcess } from '../domain/exec.js';
 import { connectShimSocket, readExitFile } from './shim/connection.js';
 import type { ShimExit } from './shim/protocol.js';
 import type { UsernsRemap } from './userns.js';
@@ -97,20 +100,53 @@ export class ContainerRuntime {
         availableCaps: this.availableCaps,
         userns: this.deps.userns,
       });
-      return await launchShim({ shimPath: this.deps.shimPath, stateDir, spec, beforeGo: () => connect(() => connectShimSocket(stateDir)) });
+      return await launchShim({ shimPath: this.deps.shimPath, mode: 'run', stateDir, spec: encodeSpec(spec), beforeGo: () => connect(() => connectShimSocket(stateDir)) });
     } catch (err) {
       this.afterExit(c.id);
       throw err;
     }
   }
 
-  /** The container's pid as the shim wrote it before reporting the start (0 if unknown). */
-  pidOf(id: string): number {
+  /**
+   * Starts an exec in the running container `c`; `connect` as for start. Rejects with
+   * ShimStartError (moby's words) when the process cannot be started.
+   */
+  async exec(c: Container, execId: string, p: ExecProcess, opts: { stdin: boolean }, connect: (connectOne: () => Promise<Socket>) => Promise<void>): Promise<LaunchResult> {
+    const l = this.deps.layout;
+    const pid = this.pidOf(c.id);
+    const shimPid = this.readPid(path.join(l.stateDir(c.id), 'shim.pid'));
+    if (!pid || !shimPid) throw new ShimStartError(`container ${c.id} is not running`);
+    const spec = buildExecSpec(c, p, { pid, shimPid, cgroups: this.deps.cgroups.paths(c.id).dirs, availableCaps: this.availableCaps, stdin: opts.stdin, userns: this.deps.userns });
+    const stateDir = l.execStateDir(c.id, execId);
     try {
-      return Number(readFileSync(path.join(this.deps.layout.stateDir(id), 'pid'), 'utf8').trim()) || 0;
+      return await launchShim({ shimPath: this.deps.shimPath, mode: 'exec', stateDir, spec: encodeExecSpec(spec), beforeGo: () => connect(() => connectShimSocket(stateDir)) });
+    } catch (err) {
+      this.execDone(c.id, execId);
+      throw err;
+    }
+  }
+
+  /** The exit the exec's shim wrote, once the process exited. */
+  execExitOf(id: string, execId: string): ShimExit | undefined {
+    return readExitFile(this.deps.layout.execStateDir(id, execId));
+  }
+
+  /** After an exec's exit is recorded: its shim state goes. */
+  execDone(id: string, execId: string): void {
+    rmSync(this.deps.layout.execStateDir(id, execId), { recursive: true, force: true });
+  }
+
+  private readPid(file: string): number {
+    try {
+      return Number(readFileSync(file, 'utf8').trim()) || 0;
     } catch {
       return 0;
     }
+  }
+
+  /** The container's pid as the shim wrote it before reporting the start (0 if unknown). */
+  pidOf(id: string): number {
+    return this.readPid(path.join(this.deps.layout.stateDir(id), 'pid'));
   }
 
   exitOf(id: string): ShimExit | undefined {

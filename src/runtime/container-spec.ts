@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import type { Container } from '../domain/container.js';
 import { commandOf } from '../domain/container.js';
 import { invalidArgument } from '../domain/errors.js';
+import { logRotation } from '../domain/log-config.js';
 import { containerCapabilities } from './capabilities.js';
 import { hostDevices } from './host-devices.js';
 import type { BindSpec, DeviceSpec, NamespaceKind, RlimitSpec, ShimSpec } from './shim/spec.js';
@@ -32,16 +33,26 @@ function privilegedDevices(): DeviceSpec[] {
 
 export const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
-/** moby CreateDaemonEnvironment + ReplaceOrAppendEnvValues: a bare KEY unsets KEY. */
-export function processEnv(c: Pick<Container, 'config'>): string[] {
+/**
+ * moby CreateDaemonEnvironment + ReplaceOrAppendEnvValues: a bare KEY unsets KEY. An exec passes
+ * its own Env (applied last) and its own Tty, which decides TERM.
+ */
+export function processEnv(c: Pick<Container, 'config'>, exec?: { env: string[]; tty: boolean }): string[] {
   const env = new Map<string, string>([['PATH', DEFAULT_PATH], ['HOSTNAME', c.config.Hostname]]);
-  if (c.config.Tty) env.set('TERM', 'xterm');
-  for (const entry of c.config.Env) {
+  if (exec ? exec.tty : c.config.Tty) env.set('TERM', 'xterm');
+  for (const entry of [...c.config.Env, ...(exec?.env ?? [])]) {
     const eq = entry.indexOf('=');
     if (eq < 0) env.delete(entry);
     else env.set(entry.slice(0, eq), entry.slice(eq + 1));
   }
   return [...env].map(([k, v]) => `${k}=${v}`);
+}
+
+/** The namespaces a container gets (and an exec joins): all but net with the host's network. */
+export function namespacesOf(c: Pick<Container, 'hostConfig'>): NamespaceKind[] {
+  const namespaces: NamespaceKind[] = ['pid', 'mnt', 'uts', 'ipc', 'cgroup'];
+  if (c.hostConfig.NetworkMode !== 'host') namespaces.push('net');
+  return namespaces;
 }
 
 const RLIMITS: Record<string, number> = {
@@ -62,18 +73,25 @@ function hostHardLimit(name: string, limits: string): number {
   return hard === undefined || hard === 'unlimited' ? Infinity : Number(hard);
 }
 
-export function rlimitsOf(ulimits: Container['hostConfig']['Ulimits'], limits = readFileSync('/proc/self/limits', 'utf8')): RlimitSpec[] {
-  return (ulimits ?? []).map((u) => {
+export function rlimitsOf(ulimits: Container['hostConfig']['Ulimits'], limits?: string): RlimitSpec[] {
+  if (!ulimits?.length) return [];
+  const host = limits ?? readFileSync('/proc/self/limits', 'utf8');
+  return ulimits.map((u) => {
     const resource = RLIMITS[u.Name];
     if (resource === undefined) throw invalidArgument(`invalid ulimit type: ${u.Name}`);
     if (u.Soft > u.Hard) throw invalidArgument(`ulimit soft limit must be less than or equal to hard limit: ${u.Soft} > ${u.Hard}`);
-    const hostHard = hostHardLimit(u.Name, limits);
+    const hostHard = hostHardLimit(u.Name, host);
     const hard = u.Hard < 0 ? Infinity : u.Hard;
     if (hard > hostHard) {
       throw invalidArgument(`ulimit ${u.Name}: hard limit ${u.Hard} is above the host's hard limit ${hostHard}, which kapald cannot raise`);
     }
     return { resource, soft: u.Soft < 0 ? -1 : u.Soft, hard: u.Hard < 0 ? -1 : u.Hard };
   });
+}
+
+/** `--security-opt no-new-privileges[=true|:true]`. */
+export function noNewPrivileges(c: Pick<Container, 'hostConfig'>): boolean {
+  return (c.hostConfig.SecurityOpt ?? []).some((o) => /^no-new-privileges(?:[:=]true)?$/.test(o));
 }
 
 export interface SpecInputs {
@@ -92,12 +110,14 @@ export interface SpecInputs {
   userns?: UsernsRemap | undefined;
 }
 
+/** The json-file log and its rotation; no log at all with the `none` driver. */
+function logSpec(c: Container, logPath: string): Pick<ShimSpec, 'logPath' | 'logMaxSize' | 'logMaxFile'> {
+  const { maxSize, maxFile } = logRotation(c.hostConfig.LogConfig);
+  return { logPath: c.hostConfig.LogConfig.Type === 'none' ? '' : logPath, logMaxSize: maxSize, logMaxFile: maxFile };
+}
+
 export function buildShimSpec(c: Container, io: SpecInputs): ShimSpec {
   const hc = c.hostConfig;
-  const hostNetwork = hc.NetworkMode === 'host';
-  const namespaces: NamespaceKind[] = ['pid', 'mnt', 'uts', 'ipc', 'cgroup'];
-  if (!hostNetwork) namespaces.push('net');
-  const securityOpt = hc.SecurityOpt ?? [];
   const args = commandOf(c.config);
   return {
     rootfs: io.rootfs,
@@ -106,7 +126,7 @@ export function buildShimSpec(c: Container, io: SpecInputs): ShimSpec {
     work: io.work,
     readonlyRootfs: hc.ReadonlyRootfs,
     hostname: c.config.Hostname,
-    namespaces,
+    namespaces: namespacesOf(c),
     cgroups: io.cgroups,
     memoryCgroup: io.memoryCgroup,
     binds: io.userns ? [...DEFAULT_DEVICES.map((d) => ({ source: d.path, target: d.path, readonly: false })), ...io.binds] : io.binds,
@@ -121,12 +141,12 @@ export function buildShimSpec(c: Container, io: SpecInputs): ShimSpec {
     user: c.config.User,
     groupAdd: hc.GroupAdd ?? [],
     caps: containerCapabilities({ capAdd: hc.CapAdd, capDrop: hc.CapDrop, privileged: hc.Privileged, available: io.availableCaps }),
-    noNewPrivileges: securityOpt.some((o) => /^no-new-privileges(?:[:=]true)?$/.test(o)),
+    noNewPrivileges: noNewPrivileges(c),
     rlimits: rlimitsOf(hc.Ulimits),
     tty: c.config.Tty,
     stdin: c.config.OpenStdin,
     consoleSize: hc.ConsoleSize ?? [0, 0],
-    logPath: io.logPath,
+    ...logSpec(c, io.logPath),
     init: hc.Init === true,
     privileged: hc.Privileged,
     uidMap: io.userns?.uidMap ?? [],

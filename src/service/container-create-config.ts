@@ -5,6 +5,7 @@
 import type { ContainerConfig, HostConfig } from '../domain/container.js';
 import type { ContainerDefaults } from '../domain/image.js';
 import { invalidArgument } from '../domain/errors.js';
+import { effectiveLogConfig, type LogConfig } from '../domain/log-config.js';
 
 export interface CreateRequest {
   Image: string;
@@ -157,17 +158,16 @@ const isUnset = (v: unknown): boolean => v === undefined || v === null || v === 
 
 /**
  * The request's HostConfig over docker's defaults. Empty strings and zero sizes mean "default",
- * as they do for dockerd (LogConfig.Type "", ShmSize 0, NetworkMode "default").
+ * as they do for dockerd (LogConfig.Type "", ShmSize 0, NetworkMode "default"). `logDefaults` is
+ * kapald's log-driver and log-opts.
  */
-export function completeHostConfig(requested: Record<string, unknown> | null | undefined): HostConfig {
+export function completeHostConfig(requested: Record<string, unknown> | null | undefined, logDefaults: LogConfig = { Type: 'json-file', Config: {} }): HostConfig {
   const out = hostConfigDefaults();
   for (const [key, value] of Object.entries(requested ?? {})) {
     if (isUnset(value)) continue;
     (out as Record<string, unknown>)[key] = value;
   }
-  const log = (requested?.LogConfig ?? {}) as { Type?: string; Config?: Record<string, string> | null };
-  out.LogConfig = { Type: log.Type || 'json-file', Config: log.Config ?? {} };
-  if (out.LogConfig.Type !== 'json-file') throw invalidArgument(`logging driver ${JSON.stringify(out.LogConfig.Type)} is not supported: kapal writes json-file logs`);
+  out.LogConfig = effectiveLogConfig(requested?.LogConfig as { Type?: string; Config?: Record<string, string> | null } | undefined, logDefaults);
   if (!requested?.ShmSize) out.ShmSize = 67108864;
   if (out.MemorySwappiness === -1) out.MemorySwappiness = null;
   if (out.PidsLimit === 0) out.PidsLimit = null;

@@ -27,12 +27,15 @@ import { diffIdOf } from '../images/diff-id.js';
 import { collectGarbage, type Collected } from '../images/garbage.js';
 import { layerMediaType, unpackPlan, type LayerEvent } from '../images/plan-unpacker.js';
 import type { ImageStore, MovedRef, NewImage } from '../store/image-store.js';
+import type { EventService } from './events.js';
 
 export interface ImageServiceDeps {
   store: ImageStore;
   content: ContentStore;
   layers: LayerStore;
   platform: { os: string; architecture: string };
+  /** Image events (tag, untag, delete, load, save, import) are published here after the change. */
+  events: EventService;
   /** A container standing on the image, if any (docker refuses to delete such an image). */
   containerUsing?: (imageId: string) => { id: string; running: boolean } | undefined;
 }
@@ -144,7 +147,12 @@ export class ImageService {
       const ref = this.refOf(name, image);
       add(image, ref ? [ref] : []);
     }
-    return writeArchive([...byId.values()], this.deps.content);
+    const archive = writeArchive([...byId.values()], this.deps.content);
+    // As moby: one save event per image, once its archive has gone out whole.
+    archive.once('end', () => {
+      for (const { image } of byId.values()) this.deps.events.image(image.id, image.id, 'save', image.parsed.config?.Labels);
+    });
+    return archive;
   }
 
   /** `name` as a repository without tag or digest, when it is one (moby's IsNameOnly). */
@@ -171,7 +179,14 @@ export class ImageService {
   tag(name: string, target: Reference): void {
     const image = this.get(name);
     if (target.digest) throw invalidArgument('refusing to create a tag with a digest reference');
-    this.deps.store.tag(canonicalString(withDefaultTag(target)), image.id);
+    const ref = withDefaultTag(target);
+    this.deps.store.tag(canonicalString(ref), image.id);
+    this.deps.events.image(image.id, familiarString(ref), 'tag', image.parsed.config?.Labels);
+  }
+
+  /** The image's labels, for the events about it (none once it is gone). */
+  labelsOf(id: string): Record<string, string> | null | undefined {
+    return this.deps.store.get(id)?.parsed.config?.Labels;
   }
 
   /**
@@ -180,6 +195,16 @@ export class ImageService {
    */
   remove(name: string, opts: { force: boolean; prune: boolean }): DeleteItem[] {
     const image = this.get(name);
+    const items = this.removeNames(image, name, opts);
+    // After the store has it all: an untag event per name, then delete (moby names both by ID).
+    for (const item of items) {
+      if ('Untagged' in item) this.deps.events.image(image.id, image.id, 'untag', image.parsed.config?.Labels);
+      else this.deps.events.image(image.id, image.id, 'delete');
+    }
+    return items;
+  }
+
+  private removeNames(image: Image, name: string, opts: { force: boolean; prune: boolean }): DeleteItem[] {
     const items: DeleteItem[] = [];
     const byId = image.id === name || image.id === `sha256:${name}` || (looksLikeIdPrefix(name) && !this.isRefName(name));
     const names = [...image.tags, ...image.digests];
@@ -248,6 +273,7 @@ export class ImageService {
             progress({ status: 'Loading layer', id: shortId(layer.diffId), progressDetail: { current: layer.size, total: layer.size } });
           }
         });
+        this.deps.events.image(image.id, image.id, 'load', this.labelsOf(image.id));
         for (const m of moved) {
           progress({
             stream: `The image ${familiarString(parseReference(m.name))} already exists, renaming the old one with ID ${m.from} to empty string\n`,
@@ -277,7 +303,11 @@ export class ImageService {
         { config: configBlob, layers: [{ blob, mediaType: layerMediaType(compression) }], manifest: undefined, names: [] },
         refs,
       );
-      return configBlob.digest;
+      const id = configBlob.digest;
+      // As moby: the new name's tag event first, then import.
+      if (opts.repo) this.deps.events.image(id, familiarString(withDefaultTag(opts.repo)), 'tag', this.labelsOf(id));
+      this.deps.events.image(id, id, 'import', this.labelsOf(id));
+      return id;
     });
   }
 

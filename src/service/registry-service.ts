@@ -12,10 +12,13 @@ import type { RegistryAuth } from '../images/registry/auth-config.js';
 import type { RegistryClient } from '../images/registry/client.js';
 import { formatPlatform, type Descriptor, type PlatformSpec } from '../images/registry/manifest.js';
 import type { ImageStore } from '../store/image-store.js';
+import type { EventService } from './events.js';
 import { shortId, type ImageService, type ProgressMessage } from './image-service.js';
 
 export interface RegistryServiceDeps {
   images: ImageService;
+  /** pull and push events, published once the image is registered (pull) or pushed. */
+  events: EventService;
   store: ImageStore;
   content: ContentStore;
   client: RegistryClient;
@@ -86,6 +89,8 @@ export class RegistryService {
       );
       progress({ status: `Digest: ${digest}` });
       const name = familiarString(ref);
+      // moby's LogImageEvent(FamiliarString(ref), FamiliarName(ref), pull).
+      this.deps.events.image(name, familiarName(ref), 'pull', images.labelsOf(image.id));
       progress({ status: before === image.id ? `Status: Image is up to date for ${name}` : `Status: Downloaded newer image for ${name}` });
     });
   }
@@ -153,6 +158,9 @@ export class RegistryService {
       progress({ status: `${target.tag}: digest: ${digest} size: ${manifest.length}` });
       progress({ progressDetail: {}, aux: { Tag: target.tag, Digest: digest, Size: manifest.length } });
     }
+    // One event for the push as asked (a tag, or the whole repository), as moby.
+    const pushed = tag ? withTag(repo, tag) : repo;
+    this.deps.events.image(familiarString(pushed), familiarName(repo), 'push', images.find(canonicalString(first))?.parsed.config?.Labels);
   }
 }
 

@@ -12,7 +12,7 @@ export interface SystemDeps {
   build: BuildInfo;
   engine: EngineStore;
   /** Counts from the stores that own containers and images, as they are added. */
-  counts: () => { containers: { running: number; paused: number; stopped: number }; images: number };
+  counts: () => { containers: { running: number; paused: number; stopped: number }; images: number; eventListeners?: number };
 }
 
 export class SystemService {
@@ -49,7 +49,7 @@ export class SystemService {
 
   info() {
     const { config, host, build, engine } = this.deps;
-    const { containers, images } = this.deps.counts();
+    const { containers, images, eventListeners } = this.deps.counts();
     const insecure = ['127.0.0.0/8', ...config.insecureRegistries.filter((r) => r.includes('/'))];
     return {
       ID: engine.id(),
@@ -79,7 +79,7 @@ export class SystemService {
       LoggingDriver: config.logDriver,
       CgroupDriver: 'cgroupfs',
       CgroupVersion: host.cgroupVersion,
-      NEventsListener: 0,
+      NEventsListener: eventListeners ?? 0,
       KernelVersion: host.kernelVersion,
       OperatingSystem: host.operatingSystem,
       OSVersion: host.osVersion,

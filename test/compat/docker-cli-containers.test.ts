@@ -98,3 +98,18 @@ t.test('settings kapal cannot honour yet: -v is refused, limits and ports warn',
   t.match(limited.stderr, /WARNING: ports are not published/);
   t.match(limited.stderr, /WARNING: memory limits are not applied yet/);
 });
+
+t.test('docker run --log-opt rotates the log, docker logs --tail reads across files, --log-driver none keeps none', { skip }, async (t) => {
+  const { sh } = await setup(t);
+  const run = await sh('docker run --name rot --log-opt max-size=10k --log-opt max-file=2 busybox seq 1 5000');
+  t.equal(run.code, 0, run.stderr);
+  t.equal(run.stdout.split('\n').length - 1, 5000, 'attached, every line');
+  t.equal((await sh('docker logs --tail 3 rot')).stdout, '4998\n4999\n5000\n');
+  const all = (await sh('docker logs rot')).stdout;
+  t.ok(all.endsWith('5000\n') && !all.startsWith('1\n'), 'two files of 10 kB: the last lines only');
+  t.equal((await sh("docker inspect --format '{{json .HostConfig.LogConfig}}' rot")).stdout, '{"Type":"json-file","Config":{"max-file":"2","max-size":"10k"}}\n');
+  t.equal((await sh('docker run --name quiet --log-driver none busybox echo still-attached')).stdout, 'still-attached\n');
+  const logs = await sh('docker logs quiet');
+  t.not(logs.code, 0);
+  t.match(logs.stderr, /configured logging driver does not support reading/);
+});

@@ -180,3 +180,48 @@ emit({'out': out.decode(), 'failed': failed, 'status': status, 'logs': logs, 'wa
 `);
   t.same(r, { out: 'hi\n', failed: { code: 3, stderr: 'bad\n' }, status: 'running', logs: 'started\n', waited: { StatusCode: 137, Error: null }, left: 0 });
 });
+
+t.test('client.events(decode=True, since=, until=) replays a container\'s events; filters and the low-level API too', { skip }, async (t) => {
+  const { python, d } = await setup(t);
+  await loadBusybox(t, d);
+  const r = await python<Record<string, unknown>>(`
+import time
+client = docker.DockerClient(base_url=base_url)
+since = int(time.time()) - 1
+c = client.containers.run('busybox', ['sh', '-c', 'exit 4'], detach=True, name='pyevents', labels={'team': 'green'})
+c.wait()
+c.remove()
+until = int(time.time()) + 1
+evs = list(client.events(since=since, until=until, decode=True, filters={'container': 'pyevents'}))
+dies = list(client.api.events(since=since, until=until, decode=True, filters={'type': 'container', 'event': 'die', 'label': 'team=green'}))
+emit({'actions': [e['Action'] for e in evs], 'ids': sorted(set(e['id'] for e in evs)) == [c.id],
+      'die': [{'status': e['status'], 'from': e['from'], 'attrs': e['Actor']['Attributes']} for e in dies]})
+`);
+  t.same(r.actions, ['create', 'start', 'die', 'destroy'], 'docker-py does not attach a detached container');
+  t.equal(r.ids, true);
+  t.match(r.die, [{ status: 'die', from: 'busybox', attrs: { exitCode: '4', image: 'busybox', name: 'pyevents', team: 'green' } }]);
+  t.equal((r.die as unknown[]).length, 1);
+});
+
+t.test('exec_run returns the exit code and output, demuxed or not, with environment and user', { skip }, async (t) => {
+  const { python, d } = await setup(t);
+  await loadBusybox(t, d);
+  const r = await python<Record<string, unknown>>(`
+client = docker.DockerClient(base_url=base_url)
+c = client.containers.run('busybox', 'sleep 100', detach=True, name='pyexec')
+code, out = c.exec_run(['sh', '-c', 'echo out; echo err >&2; exit 5'])
+dcode, (dout, derr) = c.exec_run(['sh', '-c', 'echo out; echo err >&2'], demux=True)
+ecode, env = c.exec_run('sh -c "echo $X $(id -un)"', environment={'X': 'set'}, user='nobody')
+mcode, missing = c.exec_run('nosuchcmd')
+api = client.api
+eid = api.exec_create(c.id, ['sh', '-c', 'exit 9'])['Id']
+api.exec_start(eid)
+inspected = api.exec_inspect(eid)
+c.remove(force=True)
+emit({'code': code, 'out': out.decode(), 'dcode': dcode, 'dout': dout.decode(), 'derr': derr.decode(),
+      'ecode': ecode, 'env': env.decode(), 'mcode': mcode, 'missing': missing.decode(),
+      'inspected': {'ExitCode': inspected['ExitCode'], 'Running': inspected['Running']}})
+`);
+  t.match(r, { code: 5, out: 'out\nerr\n', dcode: 0, dout: 'out\n', derr: 'err\n', ecode: 0, env: 'set nobody\n', mcode: 127, inspected: { ExitCode: 9, Running: false } });
+  t.match(r.missing, /executable file not found in \$PATH/);
+});

@@ -101,3 +101,24 @@ t.test('docker.run attaches without upgrading, starts, waits and demuxes the out
   t.equal(info.State.ExitCode, 2);
   await container.remove();
 });
+
+t.test('container.exec with exec.start({hijack, stdin}) streams both ways; inspect has the exit code', async (t) => {
+  const { docker, d } = await setup(t);
+  await loadBusybox(t, d);
+  const container = await docker.createContainer({ Image: 'busybox', Cmd: ['sleep', '100'] });
+  t.teardown(() => container.remove({ force: true }).catch(() => {}));
+  await container.start();
+  const exec = await container.exec({ Cmd: ['sh', '-c', 'cat; echo err >&2; exit 6'], AttachStdin: true, AttachStdout: true, AttachStderr: true });
+  const stream = await exec.start({ hijack: true, stdin: true });
+  let stdout = '';
+  let stderr = '';
+  const out = new PassThrough().on('data', (c: Buffer) => (stdout += c));
+  const err = new PassThrough().on('data', (c: Buffer) => (stderr += c));
+  docker.modem.demuxStream(stream, out, err);
+  stream.end('from dockerode\n');
+  await new Promise((resolve) => stream.on('close', resolve));
+  t.equal(stdout, 'from dockerode\n');
+  t.equal(stderr, 'err\n');
+  const info = await exec.inspect();
+  t.match(info, { ExitCode: 6, Running: false, ProcessConfig: { entrypoint: 'sh' } });
+});

@@ -22,7 +22,9 @@ export async function startRecordingProxy(t: Teardown, dir: string, target: stri
   const socketPath = path.join(dir, 'proxy.sock');
   const requests: string[] = [];
   const open = new Set<net.Socket>();
-  const server = net.createServer((client) => {
+  // Half-open like the daemon's own sockets: a client that half-closes its side (docker's
+  // hijacked streams do, when their stdin ends) still gets the rest of the output.
+  const server = net.createServer({ allowHalfOpen: true }, (client) => {
     const upstream = net.connect(target);
     open.add(client).add(upstream);
     // Request lines are noted as soon as they arrive, before the bytes go on, so a test that

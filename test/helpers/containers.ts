@@ -71,7 +71,7 @@ export async function waitFor(cond: () => boolean | Promise<boolean>, timeoutMs 
 }
 
 /** A hijacked attach: resolves once the 101 arrived; `output` collects the raw stream after it. */
-export function hijack(socketPath: string, urlPath: string, body = ''): Promise<{ socket: net.Socket; output: () => Buffer; ended: Promise<void>; status: number }> {
+export function hijack(socketPath: string, urlPath: string, body = '', contentType = 'text/plain'): Promise<{ socket: net.Socket; output: () => Buffer; ended: Promise<void>; status: number }> {
   return new Promise((resolve, reject) => {
     const socket = net.connect(socketPath);
     let buf = Buffer.alloc(0);
@@ -91,7 +91,7 @@ export function hijack(socketPath: string, urlPath: string, body = ''): Promise<
       resolve({ socket, output: () => buf, ended, status });
     });
     socket.write(
-      `POST ${urlPath} HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: tcp\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+      `POST ${urlPath} HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: tcp\r\nContent-Type: ${contentType}\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
     );
   });
 }

@@ -23,11 +23,11 @@ function processes(): { pid: number; ppid: number; argv: string[] }[] {
   return out;
 }
 
-/** PIDs of the shims serving containers under `execRoot`. */
+/** PIDs of the shims serving containers (and their execs) under `execRoot`. */
 export function shimsOf(execRoot: string): number[] {
   const prefix = path.join(execRoot, 'containers') + '/';
   return processes()
-    .filter((p) => p.argv[1] === 'run' && (p.argv[0] ?? '').endsWith('kapal-shim') && (p.argv[2] ?? '').startsWith(prefix))
+    .filter((p) => (p.argv[1] === 'run' || p.argv[1] === 'exec') && (p.argv[0] ?? '').endsWith('kapal-shim') && (p.argv[2] ?? '').startsWith(prefix))
     .map((p) => p.pid);
 }
 

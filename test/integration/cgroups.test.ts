@@ -24,10 +24,12 @@ async function exercise(t: Test, driver: CgroupDriver, id: string): Promise<void
   const dir = mkdtempSync(path.join(os.tmpdir(), 'kapal-test-cgroups-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const out = openSync(path.join(dir, 'ticks'), 'w');
-  const sleeper = spawn('sh', ['-c', 'while :; do echo tick; sleep 0.01; done'], { stdio: ['ignore', out, 'ignore'] });
+  // One process that never forks (a shell loop's `sleep` children would race the pids check).
+  const sleeper = spawn(process.execPath, ['-e', 'setInterval(() => process.stdout.write("tick\\n"), 10)'], { stdio: ['ignore', out, 'ignore'] });
   closeSync(out);
   const size = () => statSync(path.join(dir, 'ticks')).size;
   t.teardown(() => sleeper.kill('SIGKILL'));
+  while (size() === 0) await new Promise((r) => setTimeout(r, 10)); // it is ticking
   for (const dir of cg.dirs) writeFileSync(path.join(dir, 'cgroup.procs'), String(sleeper.pid));
   t.same(driver.pids(id), [sleeper.pid]);
   const pause = () => new Promise((r) => setTimeout(r, 150));

@@ -3,7 +3,7 @@
 // cgroups and capabilities; every shim, container and cgroup is removed even when a test fails.
 
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, rmdirSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, rmdirSync, statSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -21,7 +21,7 @@ import {
   type Frame,
   type ShimExit,
 } from '../../src/runtime/shim/protocol.js';
-import { writeSpec, type ShimSpec } from '../../src/runtime/shim/spec.js';
+import { encodeSpec, writeSpec, type ShimSpec } from '../../src/runtime/shim/spec.js';
 
 interface Teardown {
   teardown(fn: () => unknown): void;
@@ -187,7 +187,7 @@ async function launch(
   const dir = mkdtempSync(path.join(os.tmpdir(), 'kapal-test-shim-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true })); // also when the spec cannot even be written
   if (Buffer.isBuffer(spec)) writeFileSync(path.join(dir, 'spec'), spec);
-  else writeSpec(path.join(dir, 'spec'), { ...baseSpec(dir), ...spec });
+  else writeSpec(path.join(dir, 'spec'), encodeSpec({ ...baseSpec(dir), ...spec }));
   const logFd = openSync(path.join(dir, 'shim.log'), 'a', 0o600);
   const began = performance.now();
   const proc = spawn(SHIM, ['run', dir], { detached: true, stdio: ['ignore', 'ignore', logFd, 'pipe'] });
@@ -383,14 +383,27 @@ t.test('attach clients connected before GO get live output, and stdin reaches ca
   t.equal(shim.stdout(), 'ready\nhello\nagain\n', 'the log has it all');
 });
 
-t.test('a client that stops reading is dropped; the container and the log go on', async (t) => {
+t.test('a client that stops reading holds the output back, and is dropped once it has taken nothing for a while', async (t) => {
   let slow: Client | undefined;
-  const size = 80_000_000; // well past SHIM_CLIENT_BUFFER_MAX
+  const size = 80_000_000;
   const shim = await launch(t, { args: ['sh', '-c', `head -c ${size} /dev/zero | tr "\\0" x`] }, async (dir) => {
     slow = await connectClient(dir, ShimAttachFlag.ATTACH_STDOUT);
-    slow.socket.pause(); // reads nothing: the shim's buffer for it passes SHIM_CLIENT_BUFFER_MAX
+    slow.socket.pause(); // reads nothing
   });
-  t.equal(await shim.exited, 0, 'the container was never blocked');
+  t.equal(shim.start.type, ShimStartMsg.SHIM_STARTED, 'the container started');
+  const logSize = () => statSync(path.join(shim.dir, 'container.log')).size;
+  let last = -1;
+  let exited = false;
+  void shim.exited.then(() => (exited = true));
+  for (;;) { // until the log stands still: the output is held back, the container waits
+    const now = logSize();
+    if (now === last) break;
+    last = now;
+    await sleep(300);
+  }
+  t.notOk(exited, 'the container waits for the reader');
+  t.ok(last < size, `the log stands at ${last} bytes`);
+  t.equal(await shim.exited, 0, 'after the stalled client is dropped the container goes on to its end');
   t.equal(shim.exitFile().exitCode, 0);
   t.equal(shim.stdout().length, size, 'the log has every byte');
   slow!.socket.resume();
@@ -398,6 +411,23 @@ t.test('a client that stops reading is dropped; the container and the log go on'
   const got = slow!.frames.text(ShimOutputMsg.OUT_STDOUT).length;
   t.ok(got < size, `the slow client got ${got} bytes before it was dropped`);
   t.notOk(slow!.frames.all().some((f) => f.type === ShimOutputMsg.OUT_EXIT), 'no OUT_EXIT for a dropped client');
+});
+
+t.test('a slow client that keeps reading gets every byte: the container waits for it', async (t) => {
+  let client: Client | undefined;
+  const size = 40_000_000;
+  const shim = await launch(t, { args: ['sh', '-c', `head -c ${size} /dev/zero | tr "\\0" x`] }, async (dir) => {
+    client = await connectClient(dir, ShimAttachFlag.ATTACH_STDOUT);
+  });
+  client!.socket.pause();
+  const reading = setInterval(() => { // a reader far slower than the writer: a short read now and then
+    client!.socket.resume();
+    setTimeout(() => client!.socket.pause(), 5);
+  }, 50);
+  await client!.frames.next(ShimOutputMsg.OUT_EXIT, 120_000).finally(() => clearInterval(reading));
+  client!.socket.resume();
+  t.equal(client!.frames.text(ShimOutputMsg.OUT_STDOUT).length, size);
+  t.equal(await shim.exited, 0);
 });
 
 t.test('8 MB of stdin reach a container that reads it late, intact', async (t) => {

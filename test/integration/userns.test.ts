@@ -38,6 +38,12 @@ t.test('with --userns-remap a container\'s root is root inside and an unprivileg
   const pid = (await inspect(d, id)).State.Pid;
   const status = (await import('node:fs')).readFileSync(`/proc/${pid}/status`, 'utf8');
   t.match(status, new RegExp(`^Uid:\\s+${OUTSIDE}\\s`, 'm'), 'the process runs as the mapped id on the host');
+  // An exec joins the container's user namespace too: root inside, the mapped id outside.
+  const exec = (await d.request('POST', `/containers/${id}/exec`, { body: JSON.stringify({ Cmd: ['sh', '-c', 'id -u; cat /proc/self/uid_map; sleep 1000'] }), headers: json })).json().Id;
+  t.equal((await d.request('POST', `/exec/${exec}/start`, { body: JSON.stringify({ Detach: true }), headers: json })).status, 200);
+  const execPid = (await d.request('GET', `/exec/${exec}/json`)).json().Pid;
+  t.match((await import('node:fs')).readFileSync(`/proc/${execPid}/status`, 'utf8'), new RegExp(`^Uid:\\s+${OUTSIDE}\\s`, 'm'), 'the exec runs as the mapped id on the host');
+  t.equal((await import('node:fs')).readlinkSync(`/proc/${execPid}/ns/user`), (await import('node:fs')).readlinkSync(`/proc/${pid}/ns/user`), 'in the container\'s user namespace');
   t.equal((await d.request('DELETE', `/containers/${id}?force=1`)).status, 204);
   t.equal((await logs(d, inside.id)).stderr, '');
 

@@ -41,7 +41,7 @@ t.test('User, WorkingDir, StopSignal fall back to the image; Labels and ports ar
 
 t.test('HostConfig is completed with docker\'s defaults, empty values meaning default', async (t) => {
   const hc = completeHostConfig({ NetworkMode: 'default', LogConfig: { Type: '', Config: {} }, ShmSize: 0, MemorySwappiness: -1, PidsLimit: 0, AutoRemove: true });
-  t.same(hc.LogConfig, { Type: 'json-file', Config: {} });
+  t.same(hc.LogConfig, { Type: 'json-file', Config: { 'max-size': '10m', 'max-file': '5' } }, 'json-file, bounded by kapal');
   t.equal(hc.ShmSize, 67108864);
   t.equal(hc.MemorySwappiness, null);
   t.equal(hc.PidsLimit, null);

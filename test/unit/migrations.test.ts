@@ -80,3 +80,25 @@ t.test('the engine ID is created once and survives reopening', async (t) => {
   t.equal(new EngineStore(db2).id(), id);
   db2.close();
 });
+
+t.test('0004 creates the events table: strict columns, a time index, seqs never reused after a delete', async (t) => {
+  const dir = makeTempDir(t, 'events-migration');
+  const db = openDatabase(path.join(dir, 'kapal.db'));
+  t.teardown(() => db.close());
+  const columns = db.prepare("SELECT name, type, \"notnull\" AS nn FROM pragma_table_info('events')").all();
+  t.same(columns, [
+    { name: 'seq', type: 'INTEGER', nn: 0 },
+    { name: 'time_nano', type: 'INTEGER', nn: 1 },
+    { name: 'type', type: 'TEXT', nn: 1 },
+    { name: 'action', type: 'TEXT', nn: 1 },
+    { name: 'actor_id', type: 'TEXT', nn: 1 },
+    { name: 'attributes', type: 'TEXT', nn: 1 },
+  ]);
+  t.ok(db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = 'events_by_time'").get());
+  const insert = db.prepare("INSERT INTO events (time_nano, type, action, actor_id, attributes) VALUES (?, 'image', 'tag', 'x', '{}')");
+  insert.run(1n);
+  insert.run(2n);
+  db.exec('DELETE FROM events');
+  t.equal(Number(insert.run(3n).lastInsertRowid), 3, 'AUTOINCREMENT: a deleted seq is not given again');
+  t.throws(() => db.prepare("INSERT INTO events (time_nano, type, action, actor_id, attributes) VALUES ('soon', 'image', 'tag', 'x', '{}')").run(), /cannot store TEXT value in INTEGER column/);
+});

@@ -85,7 +85,7 @@ export interface InspectPaths {
   lowerDirs: string[];
 }
 
-export function containerInspect(c: Container, paths: InspectPaths, sizes?: { rw: number; rootFs: number }) {
+export function containerInspect(c: Container, paths: InspectPaths, sizes?: { rw: number; rootFs: number }, execIds: string[] | null = null) {
   const [path = '', ...args] = commandOf(c.config);
   const s = c.state;
   const hostNetwork = c.hostConfig.NetworkMode === 'host';
@@ -119,7 +119,7 @@ export function containerInspect(c: Container, paths: InspectPaths, sizes?: { rw
     MountLabel: '',
     ProcessLabel: '',
     AppArmorProfile: '',
-    ExecIDs: null,
+    ExecIDs: execIds,
     HostConfig: c.hostConfig,
     GraphDriver: {
       Data: { LowerDir: paths.lowerDirs.join(':'), MergedDir: paths.merged, UpperDir: paths.upper, WorkDir: paths.work },

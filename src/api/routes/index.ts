@@ -5,6 +5,7 @@ import type { SystemService } from '../../service/system-service.js';
 import ping from './system/ping.js';
 import version from './system/version.js';
 import info from './system/info.js';
+import systemEvents from './system/events.js';
 import createContainer from './containers/create.js';
 import startContainer from './containers/start.js';
 import stopContainer from './containers/stop.js';
@@ -21,6 +22,7 @@ import resizeContainer from './containers/resize.js';
 import waitContainer from './containers/wait.js';
 import containerLogs from './containers/logs.js';
 import attachContainer from './containers/attach.js';
+import attachContainerWebsocket from './containers/attach-ws.js';
 import loadImages from './images/load.js';
 import listImages from './images/list.js';
 import saveImages from './images/save.js';
@@ -31,19 +33,29 @@ import type { ImageService } from '../../service/image-service.js';
 import type { RegistryService } from '../../service/registry-service.js';
 import distributionRoutes from './distribution/inspect.js';
 import type { ContainerService } from '../../service/containers/service.js';
+import type { EventService } from '../../service/events.js';
+import type { ExecService } from '../../service/exec/service.js';
+import createExec from './exec/create.js';
+import startExec from './exec/start.js';
+import startExecWebsocket from './exec/start-ws.js';
+import inspectExec from './exec/inspect.js';
+import resizeExec from './exec/resize.js';
 
 export interface Services {
   system: SystemService;
   images: ImageService;
   registry: RegistryService;
   containers: ContainerService;
+  events: EventService;
+  execs: ExecService;
 }
 
 export function registerRoutes(app: Api, services: Services): void {
   const containerRoutes = [
     createContainer, startContainer, stopContainer, restartContainer, killContainer, pauseContainer, renameContainer,
     removeContainer, listContainers, inspectContainer, topContainer, pruneContainers, resizeContainer, waitContainer,
-    containerLogs, attachContainer,
+    containerLogs, attachContainer, attachContainerWebsocket,
   ];
-  for (const route of [ping, version, info, ...containerRoutes, loadImages, listImages, saveImages, createImage, pruneImages, imageNameRoutes, distributionRoutes]) route(app, services);
+  const execRoutes = [createExec, startExec, startExecWebsocket, inspectExec, resizeExec];
+  for (const route of [ping, version, info, systemEvents, ...containerRoutes, ...execRoutes, loadImages, listImages, saveImages, createImage, pruneImages, imageNameRoutes, distributionRoutes]) route(app, services);
 }

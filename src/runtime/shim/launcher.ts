@@ -1,6 +1,7 @@
-// Starts one kapal-shim for a container and speaks the start channel (native/shim-protocol.h):
-// wait for SHIM_READY, let the caller connect its clients, send SHIM_GO, then learn the pid or the
-// error. The shim is detached (its own session) so it outlives kapald.
+// Starts one kapal-shim, for a container (`run`) or for an exec in one (`exec`), and speaks the
+// start channel (native/shim-protocol.h): wait for SHIM_READY, let the caller connect its clients,
+// send SHIM_GO, then learn the pid or the error. The shim is detached (its own session) so it
+// outlives kapald.
 
 import { spawn } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, readFileSync } from 'node:fs';
@@ -8,7 +9,7 @@ import type { Socket } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { FrameReader, ShimStartMsg, encodeFrame, type Frame } from './protocol.js';
-import { writeSpec, type ShimSpec } from './spec.js';
+import { writeSpec } from './spec.js';
 
 export const SHIM_PATH = fileURLToPath(new URL('../../../native/kapal-shim', import.meta.url));
 
@@ -25,8 +26,10 @@ export interface LaunchResult {
 
 export async function launchShim(opts: {
   shimPath?: string;
+  mode: 'run' | 'exec';
   stateDir: string;
-  spec: ShimSpec;
+  /** encodeSpec() or encodeExecSpec(). */
+  spec: Buffer;
   /** Runs between SHIM_READY and SHIM_GO: connect everything that must not miss output. */
   beforeGo: () => Promise<void>;
 }): Promise<LaunchResult> {
@@ -35,7 +38,7 @@ export async function launchShim(opts: {
   const logFd = openSync(path.join(opts.stateDir, 'shim.log'), 'a', 0o600);
   let child;
   try {
-    child = spawn(opts.shimPath ?? SHIM_PATH, ['run', opts.stateDir], { detached: true, stdio: ['ignore', 'ignore', logFd, 'pipe'] });
+    child = spawn(opts.shimPath ?? SHIM_PATH, [opts.mode, opts.stateDir], { detached: true, stdio: ['ignore', 'ignore', logFd, 'pipe'] });
   } finally {
     closeSync(logFd);
   }

@@ -36,7 +36,26 @@ export interface IdRange {
   count: number;
 }
 
-export interface ShimSpec {
+/** The process a container or an exec runs: its command, user, privileges and stdio. */
+export interface ProcessSpec {
+  env: string[];
+  args: string[];
+  cwd: string;
+  user: string;
+  groupAdd: string[];
+  /** Capability numbers kept in every set (bounding, effective, permitted, inheritable). */
+  caps: number[];
+  noNewPrivileges: boolean;
+  rlimits: RlimitSpec[];
+  tty: boolean;
+  stdin: boolean;
+  consoleSize: [number, number];
+  /** Non-empty: a user namespace with these maps (kapald --userns-remap). */
+  uidMap: IdRange[];
+  gidMap: IdRange[];
+}
+
+export interface ShimSpec extends ProcessSpec {
   rootfs: string;
   /** Top-most first, as overlayfs lowerdir lists them. */
   lowers: string[];
@@ -52,24 +71,27 @@ export interface ShimSpec {
   maskedPaths: string[];
   readonlyPaths: string[];
   devices: DeviceSpec[];
-  env: string[];
-  args: string[];
-  cwd: string;
-  user: string;
-  groupAdd: string[];
-  /** Capability numbers kept in every set (bounding, effective, permitted, inheritable). */
-  caps: number[];
-  noNewPrivileges: boolean;
-  rlimits: RlimitSpec[];
-  tty: boolean;
-  stdin: boolean;
-  consoleSize: [number, number];
+  /** The json-file log; '' for none (the `none` driver). */
   logPath: string;
+  /** Rotate the log before a record once it holds this many bytes; 0 or absent: never (docs/shim.md). */
+  logMaxSize?: number;
+  /** Log files kept, the current one included (1 when absent). */
+  logMaxFile?: number;
   init: boolean;
   privileged: boolean;
-  /** Non-empty: a user namespace with these maps (kapald --userns-remap). */
-  uidMap: IdRange[];
-  gidMap: IdRange[];
+}
+
+/**
+ * `kapal-shim exec`: one more process in a running container. The shim joins the namespaces of
+ * the container's pid 1 (checked to be the child of the container's shim) and its cgroups.
+ */
+export interface ExecSpec extends ProcessSpec {
+  /** The container's pid 1 and its shim, as the host sees them. */
+  joinPid: number;
+  joinParent: number;
+  /** The container's namespaces, as its ShimSpec lists them. */
+  namespaces: NamespaceKind[];
+  cgroups: string[];
 }
 
 /** Values per key; native/spec.c has the same table. */
@@ -101,35 +123,32 @@ export const SPEC_ARITY: Record<string, number> = {
   stdin: 1,
   'console-size': 2,
   log: 1,
+  'log-max-size': 1,
+  'log-max-file': 1,
   init: 1,
   privileged: 1,
   'uid-map': 3,
   'gid-map': 3,
+  'join-pid': 1,
+  'join-parent': 1,
 };
 
 const flag = (b: boolean) => (b ? '1' : '0');
 
-export function encodeSpec(spec: ShimSpec): Buffer {
+type AddRecord = (key: string, ...values: (string | number)[]) => void;
+
+function encodeRecords(write: (add: AddRecord) => void): Buffer {
   const records: string[][] = [['version', '1']];
-  const add = (key: string, ...values: (string | number)[]) => {
+  write((key, ...values) => {
     if (values.length !== SPEC_ARITY[key]) throw new Error(`spec key ${key} takes ${SPEC_ARITY[key]} values`);
     for (const v of values) if (String(v).includes('\0')) throw new Error(`spec value for ${key} contains a NUL byte`);
     records.push([key, ...values.map(String)]);
-  };
-  add('rootfs', spec.rootfs);
-  for (const l of spec.lowers) add('lower', l);
-  add('upper', spec.upper);
-  add('work', spec.work);
-  add('readonly', flag(spec.readonlyRootfs));
-  add('hostname', spec.hostname);
-  for (const ns of spec.namespaces) add('namespace', ns);
-  for (const c of spec.cgroups) add('cgroup', c);
-  if (spec.memoryCgroup) add('memory-cgroup', spec.memoryCgroup);
-  for (const b of spec.binds) add('bind', b.source, b.target, b.readonly ? 'ro' : 'rw');
-  add('shm-size', spec.shmSize);
-  for (const p of spec.maskedPaths) add('masked', p);
-  for (const p of spec.readonlyPaths) add('readonly-path', p);
-  for (const d of spec.devices) add('device', d.path, d.type, d.major, d.minor, d.mode.toString(8), d.uid, d.gid);
+  });
+  return Buffer.from(records.flat().map((s) => `${s}\0`).join(''));
+}
+
+/** The records a container and an exec share: the process, its user and privileges, its stdio. */
+function addProcess(add: AddRecord, spec: ProcessSpec): void {
   for (const e of spec.env) add('env', e);
   for (const a of spec.args) add('arg', a);
   add('cwd', spec.cwd);
@@ -141,16 +160,49 @@ export function encodeSpec(spec: ShimSpec): Buffer {
   add('tty', flag(spec.tty));
   add('stdin', flag(spec.stdin));
   add('console-size', spec.consoleSize[0], spec.consoleSize[1]);
-  add('log', spec.logPath);
-  add('init', flag(spec.init));
-  add('privileged', flag(spec.privileged));
   for (const r of spec.uidMap) add('uid-map', r.inside, r.outside, r.count);
   for (const r of spec.gidMap) add('gid-map', r.inside, r.outside, r.count);
-  return Buffer.from(records.flat().map((s) => `${s}\0`).join(''));
 }
 
-/** Writes the spec atomically, so the shim never reads half of one. */
-export function writeSpec(file: string, spec: ShimSpec): void {
-  writeFileSync(`${file}.tmp`, encodeSpec(spec), { mode: 0o600 });
+export function encodeExecSpec(spec: ExecSpec): Buffer {
+  return encodeRecords((add) => {
+    add('join-pid', spec.joinPid);
+    add('join-parent', spec.joinParent);
+    for (const ns of spec.namespaces) add('namespace', ns);
+    for (const c of spec.cgroups) add('cgroup', c);
+    addProcess(add, spec);
+  });
+}
+
+export function encodeSpec(spec: ShimSpec): Buffer {
+  return encodeRecords((add) => {
+    add('rootfs', spec.rootfs);
+    for (const l of spec.lowers) add('lower', l);
+    add('upper', spec.upper);
+    add('work', spec.work);
+    add('readonly', flag(spec.readonlyRootfs));
+    add('hostname', spec.hostname);
+    for (const ns of spec.namespaces) add('namespace', ns);
+    for (const c of spec.cgroups) add('cgroup', c);
+    if (spec.memoryCgroup) add('memory-cgroup', spec.memoryCgroup);
+    for (const b of spec.binds) add('bind', b.source, b.target, b.readonly ? 'ro' : 'rw');
+    add('shm-size', spec.shmSize);
+    for (const p of spec.maskedPaths) add('masked', p);
+    for (const p of spec.readonlyPaths) add('readonly-path', p);
+    for (const d of spec.devices) add('device', d.path, d.type, d.major, d.minor, d.mode.toString(8), d.uid, d.gid);
+    addProcess(add, spec);
+    if (spec.logPath) {
+      add('log', spec.logPath);
+      add('log-max-size', spec.logMaxSize ?? 0);
+      add('log-max-file', spec.logMaxFile ?? 1);
+    }
+    add('init', flag(spec.init));
+    add('privileged', flag(spec.privileged));
+  });
+}
+
+/** Writes an encoded spec atomically, so the shim never reads half of one. */
+export function writeSpec(file: string, encoded: Buffer): void {
+  writeFileSync(`${file}.tmp`, encoded, { mode: 0o600 });
   renameSync(`${file}.tmp`, file);
 }

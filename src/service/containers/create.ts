@@ -12,11 +12,11 @@ import { unsupportedSettings } from './unsupported.js';
 
 const now = () => new Date().toISOString();
 
-export function buildContainer(deps: Pick<ContainerServiceDeps, 'store' | 'images' | 'runtime'>, req: CreateRequest, name: string | undefined): { container: Container; warnings: string[] } {
+export function buildContainer(deps: Pick<ContainerServiceDeps, 'store' | 'images' | 'runtime' | 'logDefaults'>, req: CreateRequest, name: string | undefined): { container: Container; warnings: string[] } {
   const { store, images, runtime } = deps;
   const image = images.get(req.Image);
   const config = mergeConfig(req, image.parsed.config ?? {});
-  const hostConfig = completeHostConfig(req.HostConfig);
+  const hostConfig = completeHostConfig(req.HostConfig, deps.logDefaults);
   const warnings: string[] = unsupportedSettings(config, hostConfig);
   const capWarning = runtime.capabilityWarning;
   if (capWarning) warnings.push(capWarning);

@@ -4,8 +4,10 @@
 import type { Container } from '../../domain/container.js';
 import { isRunning } from '../../domain/container-lifecycle.js';
 import { invalidArgument, notFound } from '../../domain/errors.js';
+import type { LogConfig } from '../../domain/log-config.js';
 import type { ContainerRuntime } from '../../runtime/container-runtime.js';
 import type { ContainerStore } from '../../store/container-store.js';
+import type { EventService } from '../events.js';
 import type { ImageService } from '../image-service.js';
 import { diskUsage } from './disk-usage.js';
 import { checkFilters, containerMatches } from './filters.js';
@@ -20,7 +22,11 @@ export interface ContainerServiceDeps {
   store: ContainerStore;
   images: ImageService;
   runtime: ContainerRuntime;
+  /** Container events are published here, after the store has the change. */
+  events: EventService;
   log: Logger;
+  /** kapald's log-driver and log-opts (json-file with no options when absent). */
+  logDefaults?: LogConfig | undefined;
 }
 
 export class ContainerQueries {
@@ -103,7 +109,7 @@ export class ContainerQueries {
     const l = this.deps.runtime.layout;
     const image = this.deps.images.find(c.imageId);
     return {
-      logPath: l.logPath(c.id),
+      logPath: c.hostConfig.LogConfig.Type === 'none' ? '' : l.logPath(c.id), // as docker shows a driver without a file
       resolvConf: l.resolvConf(c.id),
       hostname: l.hostnameFile(c.id),
       hosts: l.hostsFile(c.id),

@@ -6,14 +6,15 @@
 import type { Socket } from 'node:net';
 import type { Container, ContainerState } from '../../domain/container.js';
 import { isRunning, transition } from '../../domain/container-lifecycle.js';
-import { KapalError, invalidArgument, notFound, notModified } from '../../domain/errors.js';
+import { KapalError, conflict, invalidArgument, notFound, notModified } from '../../domain/errors.js';
+import { DEFAULT_DETACH_KEYS } from '../../domain/detach-keys.js';
 import { VALID_NAME } from '../../domain/container-names.js';
 import { ShimConnection, connectShimSocket } from '../../runtime/shim/connection.js';
 import { ShimStartError } from '../../runtime/shim/launcher.js';
 import type { ShimExit } from '../../runtime/shim/protocol.js';
 import { SIGKILL, parseSignal } from '../../runtime/signals.js';
 import type { CreateRequest } from '../container-create-config.js';
-import { AttachSession, type AttachSink, type AttachStreams } from './attach.js';
+import { AttachSession, storedOutput, type AttachRequest, type AttachSink, type AttachStreams } from './attach.js';
 import { buildContainer } from './create.js';
 import { checkFilters, matchLabels, untilCutoff } from './filters.js';
 import { KeyedMutex } from './keyed-mutex.js';
@@ -49,6 +50,7 @@ export class ContainerService extends ContainerQueries {
       runtime.destroy(container.id);
       throw err;
     }
+    this.deps.events.container(container, 'create');
     return { Id: container.id, Warnings: warnings };
   }
 
@@ -58,6 +60,7 @@ export class ContainerService extends ContainerQueries {
     const full = newName.startsWith('/') ? newName : `/${newName}`;
     if (full === c.name) throw invalidArgument('Renaming a container with the same name as its current name');
     this.deps.store.rename(c.id, full);
+    this.deps.events.container({ ...c, name: full }, 'rename', { oldName: c.name });
   }
 
   async remove(ref: string, opts: { force: boolean }): Promise<void> {
@@ -87,6 +90,7 @@ export class ContainerService extends ContainerQueries {
       throw err;
     }
     this.deps.store.remove(c.id);
+    this.deps.events.container(c, 'destroy');
     this.waiters.removed(c.id, c.state.exitCode);
   }
 
@@ -146,7 +150,13 @@ export class ContainerService extends ContainerQueries {
     }
     const state: ContainerState = { ...c.state, status: started, pid: launched.pid, exitCode: 0, error: '', oomKilled: false, startedAt: now() };
     this.deps.store.setState(id, state);
+    this.deps.events.container(c, 'start');
     this.watch(id, monitorSocket!);
+    // Clients that attached while the shim was starting (after `sessions` was taken) join now;
+    // they may miss the first output.
+    const late = [...(this.pendingAttach.get(id) ?? [])];
+    this.pendingAttach.delete(id);
+    for (const s of late) connectShimSocket(this.deps.runtime.layout.stateDir(id)).then((socket) => s.connect(socket), () => s.end());
   }
 
   private startFailed(c: Container, err: unknown): KapalError | unknown {
@@ -187,6 +197,8 @@ export class ContainerService extends ContainerQueries {
       this.deps.log.warn({ err, container: id }, 'cleanup after exit failed');
     }
     this.deps.store.setState(id, state);
+    if (state.oomKilled) this.deps.events.container(c, 'oom');
+    this.deps.events.container(c, 'die', { exitCode: String(state.exitCode), execDuration: String(secondsBetween(c.state.startedAt, state.finishedAt)) });
     this.waiters.exited(id, state.exitCode);
     if (c.hostConfig.AutoRemove) {
       void this.mutex.run(id, async () => {
@@ -213,6 +225,7 @@ export class ContainerService extends ContainerQueries {
   private async killAndWait(c: Container): Promise<void> {
     const exited = this.nextExit(c);
     this.monitor(c).signal(SIGKILL);
+    this.deps.events.container(c, 'kill', { signal: String(SIGKILL) });
     if (c.state.status === 'paused') await this.deps.runtime.setFrozen(c.id, false).catch(() => {});
     await withTimeout(exited, KILL_WAIT_MS, `container ${c.id} did not exit after SIGKILL`);
   }
@@ -225,7 +238,10 @@ export class ContainerService extends ContainerQueries {
       const latest = this.deps.store.get(c.id);
       if (latest && isRunning(latest.state.status)) await this.killAndWait(latest);
     });
-    else this.monitor(c).signal(signo);
+    else {
+      this.monitor(c).signal(signo);
+      this.deps.events.container(c, 'kill', { signal: String(signo) });
+    }
   }
 
   async stop(ref: string, opts: { timeout: number | undefined; signal: string | undefined }): Promise<void> {
@@ -241,9 +257,11 @@ export class ContainerService extends ContainerQueries {
     const timeout = opts.timeout ?? c.config.StopTimeout ?? 10;
     const exited = this.nextExit(c);
     this.monitor(c).signal(signo);
+    this.deps.events.container(c, 'kill', { signal: String(signo) });
     if (c.state.status === 'paused') await this.deps.runtime.setFrozen(c.id, false);
     const inTime = timeout < 0 ? await exited.then(() => true) : await Promise.race([exited.then(() => true), sleep(timeout * 1000).then(() => false)]);
     if (!inTime) await this.killAndWait(this.deps.store.get(id) ?? c);
+    this.deps.events.container(c, 'stop');
   }
 
   async restart(ref: string, opts: { timeout: number | undefined; signal: string | undefined }): Promise<void> {
@@ -252,6 +270,7 @@ export class ContainerService extends ContainerQueries {
       // RestartCount counts restarts by the restart policy only, as in moby.
       await this.stopLocked(c.id, opts);
       await this.startLocked(c.id, ref);
+      this.deps.events.container(c, 'restart');
     });
   }
 
@@ -271,6 +290,7 @@ export class ContainerService extends ContainerQueries {
       const status = transition(latest, paused ? 'pause' : 'unpause', ref);
       await this.deps.runtime.setFrozen(c.id, paused);
       this.deps.store.setState(c.id, { ...latest.state, status });
+      this.deps.events.container(latest, paused ? 'pause' : 'unpause');
     });
   }
 
@@ -283,6 +303,7 @@ export class ContainerService extends ContainerQueries {
   resize(ref: string, rows: number, cols: number): void {
     const c = this.get(ref);
     this.monitor(c).resize(rows, cols);
+    this.deps.events.container(c, 'resize', { height: String(rows), width: String(cols) });
   }
 
   // ---- wait and attach --------------------------------------------------------------------------
@@ -298,21 +319,45 @@ export class ContainerService extends ContainerQueries {
 
   /**
    * Attaches a client. A running container's shim takes it at once; a created or stopped one
-   * keeps it until the next start (docker run and start -a attach first).
+   * keeps it until the next start (docker run and start -a attach first). With `logs` the stored
+   * log is replayed first (then, as in moby, output between the end of the log and the live
+   * attach may be missed); `stream: false` ends the session after it. The session comes back at
+   * once, so the transport can wire stdin and drain while the replay runs.
    */
-  async attach(ref: string, streams: AttachStreams, sink: AttachSink): Promise<AttachSession> {
+  async attach(ref: string, streams: AttachStreams, sink: AttachSink, opts: AttachRequest = {}): Promise<AttachSession> {
+    const c = this.attachable(ref);
+    const session = new AttachSession({ ...streams, stdin: streams.stdin && c.config.OpenStdin }, sink, c.config.StdinOnce, {
+      tty: c.config.Tty,
+      detachKeys: opts.detachKeys ?? DEFAULT_DETACH_KEYS,
+      onDetachKeys: () => {
+        const now = this.find(c.id);
+        if (now) this.deps.events.container(now, 'detach');
+      },
+    });
+    this.follow(c, session, opts).catch(() => session.end());
+    return session;
+  }
+
+  /** The container, if a client may attach to it now (moby refuses a paused one). */
+  attachable(ref: string): Container {
     const c = this.get(ref);
-    const session = new AttachSession(streams, sink, c.config.StdinOnce);
-    if (c.state.status === 'running' || c.state.status === 'paused') {
-      session.connect(await connectShimSocket(this.deps.runtime.layout.stateDir(c.id)).catch(() => {
-        throw new KapalError('Conflict', `container ${c.id} is not running`);
-      }));
-      return session;
+    if (c.state.status === 'paused') throw conflict(`container ${ref} is paused, unpause the container before attach`);
+    return c;
+  }
+
+  private async follow(c: Container, session: AttachSession, opts: AttachRequest): Promise<void> {
+    if (opts.logs) await session.replay(storedOutput(this.logPath(c), session.streams));
+    if (opts.stream === false) return session.end();
+    const now = this.deps.store.get(c.id);
+    if (!now || session.closed) return session.end();
+    this.deps.events.container(now, 'attach');
+    if (isRunning(now.state.status)) {
+      session.connect(await connectShimSocket(this.deps.runtime.layout.stateDir(c.id)));
+      return;
     }
     const set = this.pendingAttach.get(c.id) ?? new Set();
     set.add(session);
     this.pendingAttach.set(c.id, set);
-    return session;
   }
 
   detach(ref: string, session: AttachSession): void {
@@ -388,6 +433,12 @@ export class ContainerService extends ContainerQueries {
     for (const conn of this.monitors.values()) conn.close();
     this.monitors.clear();
   }
+}
+
+/** Whole seconds from one ISO time to another (moby's execDuration); 0 when either is missing. */
+function secondsBetween(from: string | null, to: string | null): number {
+  const ms = from && to ? Date.parse(to) - Date.parse(from) : NaN;
+  return Number.isFinite(ms) && ms > 0 ? Math.floor(ms / 1000) : 0;
 }
 
 function sleep(ms: number): Promise<void> {

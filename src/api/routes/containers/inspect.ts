@@ -7,7 +7,7 @@ import { containerInspect } from '../../presenters/container.js';
 import { queryBool } from '../../query.js';
 import type { Services } from '../index.js';
 
-export default function inspectContainer(app: Api, { containers }: Services): void {
+export default function inspectContainer(app: Api, { containers, execs }: Services): void {
   app.get('/containers/:id/json', { schema: { params: z.object({ id: z.string() }), querystring: z.looseObject({ size: queryBool() }) } }, async (request, reply) => {
     const c = containers.get(request.params.id);
     let sizes;
@@ -15,6 +15,6 @@ export default function inspectContainer(app: Api, { containers }: Services): vo
       const rw = containers.sizeRw(c);
       sizes = { rw, rootFs: rw + containers.imageSize(c) };
     }
-    return reply.type(JSON_TYPE).send(containerInspect(c, containers.paths(c), sizes));
+    return reply.type(JSON_TYPE).send(containerInspect(c, containers.paths(c), sizes, execs.idsOf(c.id)));
   });
 }

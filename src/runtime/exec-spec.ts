@@ -1,0 +1,46 @@
+// An exec as the shim spec: the container's namespaces and cgroups to join, and the process with
+// the container's environment, user, capabilities, no_new_privs and rlimits (docker exec's
+// rules: its own Env over the container's, its own User and WorkingDir when given, every
+// capability kapald has with Privileged). Pure data; `kapal-shim exec` acts.
+
+import type { Container } from '../domain/container.js';
+import type { ExecProcess } from '../domain/exec.js';
+import { containerCapabilities } from './capabilities.js';
+import { namespacesOf, noNewPrivileges, processEnv, rlimitsOf } from './container-spec.js';
+import type { ExecSpec } from './shim/spec.js';
+import type { UsernsRemap } from './userns.js';
+
+export interface ExecInputs {
+  /** The container's pid 1 and its shim (the host's view). */
+  pid: number;
+  shimPid: number;
+  cgroups: string[];
+  availableCaps: number[];
+  stdin: boolean;
+  userns?: UsernsRemap | undefined;
+}
+
+export function buildExecSpec(c: Container, p: ExecProcess, io: ExecInputs): ExecSpec {
+  const hc = c.hostConfig;
+  return {
+    joinPid: io.pid,
+    joinParent: io.shimPid,
+    namespaces: namespacesOf(c),
+    cgroups: io.cgroups,
+    env: processEnv(c, { env: p.env, tty: p.tty }),
+    args: p.cmd,
+    cwd: p.workingDir || '/',
+    user: p.user,
+    groupAdd: hc.GroupAdd ?? [],
+    caps: p.privileged
+      ? io.availableCaps
+      : containerCapabilities({ capAdd: hc.CapAdd, capDrop: hc.CapDrop, privileged: hc.Privileged, available: io.availableCaps }),
+    noNewPrivileges: noNewPrivileges(c),
+    rlimits: rlimitsOf(hc.Ulimits),
+    tty: p.tty,
+    stdin: io.stdin,
+    consoleSize: p.consoleSize,
+    uidMap: io.userns?.uidMap ?? [],
+    gidMap: io.userns?.gidMap ?? [],
+  };
+}
