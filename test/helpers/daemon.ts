@@ -7,6 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { request, type RequestOptions, type Response } from './http.js';
+import { onExit } from 'signal-exit';
 import { killContainers, removeCgroupParent } from './leftovers.js';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -54,6 +55,16 @@ export function assertBuilt(): void {
 }
 
 /** Spawns kapald without waiting for it (for tests of failing starts). */
+/**
+ * Clean-ups of daemons whose teardown has not run yet. When tap times a file out it kills the
+ * process with SIGALRM and no teardown runs; signal-exit (tap's own way to see that) runs these
+ * synchronously first, on a normal exit too.
+ */
+const unfinished = new Set<() => void>();
+onExit(() => {
+  for (const cleanUp of [...unfinished]) cleanUp();
+});
+
 export function spawnDaemon(t: Teardown, name: string, opts: DaemonOptions = {}): TestDaemon {
   assertBuilt();
   const dir = opts.dir ?? makeTempDir(t, name);
@@ -81,14 +92,24 @@ export function spawnDaemon(t: Teardown, name: string, opts: DaemonOptions = {})
   const exited = new Promise<number | string>((resolve) =>
     proc.on('exit', (code, signal) => resolve(code ?? signal ?? 'unknown')),
   );
+  // Containers outlive kapald by design; a test's must not outlive the test, also when tap cuts
+  // the file short (a timeout) and teardowns do not run: then the process's exit cleans up.
+  const cleanUp = () => {
+    unfinished.delete(onExit);
+    killContainers(execRoot);
+    removeCgroupParent(cgroupParent);
+  };
+  const onExit = () => {
+    if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
+    cleanUp();
+  };
+  unfinished.add(onExit);
   t.teardown(async () => {
     if (proc.exitCode === null && proc.signalCode === null) {
       proc.kill('SIGKILL');
       await exited;
     }
-    // Containers outlive kapald by design; a test's must not outlive the test.
-    await killContainers(execRoot);
-    await removeCgroupParent(cgroupParent);
+    cleanUp();
   });
   return {
     dir,

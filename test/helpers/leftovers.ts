@@ -1,10 +1,12 @@
 // Makes sure a test leaves no container behind, pass or fail: shims started for a test's
-// exec-root are found by their command line (`kapal-shim run <exec-root>/containers/<id>`),
+// exec-root are found by their command line (`kapal-shim run|exec <exec-root>/containers/<id>…`),
 // their containers (the shims' children) and then the shims get SIGKILL, and the test's private
-// cgroup parent is removed from every hierarchy.
+// cgroup parent is removed from every hierarchy. Synchronous (waits block for at most about 2 s),
+// so it also runs from a process 'exit' handler when a test file is cut short.
 
 import { readFileSync, readdirSync, rmdirSync } from 'node:fs';
 import path from 'node:path';
+import { sleepSync } from '../../src/runtime/cgroups/driver.js';
 import { readV1Hierarchies } from '../../src/runtime/cgroups/hierarchies.js';
 
 function processes(): { pid: number; ppid: number; argv: string[] }[] {
@@ -31,9 +33,7 @@ export function shimsOf(execRoot: string): number[] {
     .map((p) => p.pid);
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-export async function killContainers(execRoot: string): Promise<number> {
+export function killContainers(execRoot: string): number {
   const shims = shimsOf(execRoot);
   if (shims.length === 0) return 0;
   const all = processes();
@@ -46,7 +46,7 @@ export async function killContainers(execRoot: string): Promise<number> {
       }
     }
   }
-  for (let i = 0; i < 100 && shimsOf(execRoot).length > 0; i++) await sleep(20);
+  for (let i = 0; i < 100 && shimsOf(execRoot).length > 0; i++) sleepSync(20);
   for (const shim of shimsOf(execRoot)) {
     try {
       process.kill(shim, 'SIGKILL');
@@ -58,7 +58,7 @@ export async function killContainers(execRoot: string): Promise<number> {
 }
 
 /** Removes `<own cgroup>/<parent>` and the container cgroups under it, in every v1 hierarchy. */
-export async function removeCgroupParent(parent: string): Promise<void> {
+export function removeCgroupParent(parent: string): void {
   for (const h of readV1Hierarchies()) {
     const base = path.join(h.mount, h.own, parent);
     let children: string[] = [];
@@ -75,7 +75,7 @@ export async function removeCgroupParent(parent: string): Promise<void> {
         } catch (err) {
           const code = (err as NodeJS.ErrnoException).code;
           if (code === 'ENOENT' || attempt > 100) break;
-          await sleep(20);
+          sleepSync(20);
         }
       }
     }

@@ -4,12 +4,11 @@
 
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import t from 'tap';
+import t, { type Test } from 'tap';
 import WebSocket from 'ws';
 import { startDaemon, type TestDaemon } from '../helpers/daemon.js';
 import { create, demux, hijack, inspect, loadBusybox, waitFor } from '../helpers/containers.js';
 
-type Test = Parameters<Parameters<typeof t.test>[1]>[0];
 const json = { 'Content-Type': 'application/json' };
 
 async function daemon(t: Test, name: string): Promise<TestDaemon> {
