@@ -33,26 +33,29 @@ static int reset_process(struct shim *sh) {
 
 int child_joins_cgroups(const struct shim *sh) { return sh->exec || !userns_enabled(sh); }
 
+/* `pid` into each of the spec's cgroups: into `tasks` where there is one (v1) when `thread_file`,
+ * else into cgroup.procs. */
+int write_cgroups(const struct shim *sh, const char *pid, int thread_file) {
+  char path[4096];
+  for (size_t i = 0; i < sh->spec.cgroup.n; i++) {
+    snprintf(path, sizeof path, "%s/%s", sh->spec.cgroup.v[i], thread_file ? "tasks" : "cgroup.procs");
+    int fd = open(path, O_WRONLY | O_CLOEXEC);
+    if (fd < 0 && errno == ENOENT && thread_file) {
+      snprintf(path, sizeof path, "%s/cgroup.procs", sh->spec.cgroup.v[i]);
+      fd = open(path, O_WRONLY | O_CLOEXEC);
+    }
+    int r = fd < 0 ? -errno : write_all(fd, pid, strlen(pid));
+    if (fd >= 0) close(fd);
+    if (r < 0) return fail(-r, "cgroup: write `%s`", path);
+  }
+  return 0;
+}
+
 /* The child moves itself: "0" into `tasks` moves the calling thread, all there is, and skips the
  * global lock that a write to cgroup.procs takes, which waits for an RCU grace period (6-30 ms
  * measured here, against 0.3). cgroup v2 has no `tasks`: cgroup.procs it is. A child in a user
  * namespace of its own may not write there; the shim moves it (main.c) before SYNC_GO. */
-static int join_cgroups(struct shim *sh) {
-  char path[4096];
-  if (!child_joins_cgroups(sh)) return 0;
-  for (size_t i = 0; i < sh->spec.cgroup.n; i++) {
-    snprintf(path, sizeof path, "%s/tasks", sh->spec.cgroup.v[i]);
-    int fd = open(path, O_WRONLY | O_CLOEXEC);
-    if (fd < 0 && errno == ENOENT) {
-      snprintf(path, sizeof path, "%s/cgroup.procs", sh->spec.cgroup.v[i]);
-      fd = open(path, O_WRONLY | O_CLOEXEC);
-    }
-    int r = fd < 0 ? -errno : write_all(fd, "0", 1);
-    if (fd >= 0) close(fd);
-    if (r < 0) return fail(-r, "write `%s`", path);
-  }
-  return 0;
-}
+static int join_cgroups(struct shim *sh) { return child_joins_cgroups(sh) ? write_cgroups(sh, "0", 1) : 0; }
 
 /* Only now, with the child in its cgroups, so that they are the namespace's root. */
 static int join_cgroup_ns(struct shim *sh) {

@@ -91,16 +91,10 @@ static int spawn_child(struct shim *sh) {
 }
 
 /* A child in a user namespace of its own cannot move itself (child.c's join_cgroups does, else). */
-static int join_cgroups(const struct shim *sh) {
-  char path[4096], pid[32];
+static int move_child_to_cgroups(const struct shim *sh) {
+  char pid[32];
   snprintf(pid, sizeof pid, "%d", sh->pid);
-  for (size_t i = 0; i < sh->spec.cgroup.n; i++) {
-    snprintf(path, sizeof path, "%s/cgroup.procs", sh->spec.cgroup.v[i]);
-    int fd = open(path, O_WRONLY | O_CLOEXEC), r = fd < 0 ? -errno : write_all(fd, pid, strlen(pid));
-    if (fd >= 0) close(fd);
-    if (r < 0) return fail(-r, "cgroup: write `%s`", path);
-  }
-  return 0;
+  return write_cgroups(sh, pid, 0);
 }
 
 /* After SYNC_GO: SYNC_PTY (tty only), then SYNC_ERROR, or EOF: the execve succeeded. */
@@ -126,7 +120,7 @@ static int start(struct shim *sh, struct monitor *m) {
   if (r < 0 || type != SHIM_GO) return fail_msg("start channel: no SHIM_GO from kapald (got type %d)", type);
   if ((r = monitor_init(m, sh)) < 0) return r;
   clients_accept(m); /* clients connected before GO see all the output */
-  if (!child_joins_cgroups(sh) && (r = join_cgroups(sh)) < 0) return r;
+  if (!child_joins_cgroups(sh) && (r = move_child_to_cgroups(sh)) < 0) return r;
   if (!sh->exec && (r = userns_prepare(sh)) < 0) return r;
   if ((r = frame_send(sh->sync[0], SYNC_GO, NULL, 0, -1)) < 0) return fail(-r, "child sync: send SYNC_GO");
   return wait_for_exec(sh);

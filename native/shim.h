@@ -93,7 +93,8 @@ struct shim {
 /* The child's steps, in child.c's order; each takes the shim state and returns 0 or -errno. */
 __attribute__((noreturn)) void child_main(struct shim *sh);
 int child_joins_cgroups(const struct shim *sh); /* or the shim moves it (a user namespace of its own) */
-int mount_overlay(struct shim *sh);             /* mounts.c */
+int write_cgroups(const struct shim *sh, const char *pid, int thread_file);
+int mount_overlay(struct shim *sh); /* mounts.c */
 /* userns.c */
 int userns_enabled(const struct shim *sh);
 int userns_prepare(struct shim *sh);

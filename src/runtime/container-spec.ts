@@ -89,6 +89,12 @@ export function rlimitsOf(ulimits: Container['hostConfig']['Ulimits'], limits?: 
   });
 }
 
+/** The container's capability numbers: docker's defaults with CapAdd/CapDrop, or all with Privileged. */
+export function capabilitiesOf(c: Pick<Container, 'hostConfig'>, available: number[]): number[] {
+  const hc = c.hostConfig;
+  return containerCapabilities({ capAdd: hc.CapAdd, capDrop: hc.CapDrop, privileged: hc.Privileged, available });
+}
+
 /** `--security-opt no-new-privileges[=true|:true]`. */
 export function noNewPrivileges(c: Pick<Container, 'hostConfig'>): boolean {
   return (c.hostConfig.SecurityOpt ?? []).some((o) => /^no-new-privileges(?:[:=]true)?$/.test(o));
@@ -140,7 +146,7 @@ export function buildShimSpec(c: Container, io: SpecInputs): ShimSpec {
     cwd: c.config.WorkingDir || '/',
     user: c.config.User,
     groupAdd: hc.GroupAdd ?? [],
-    caps: containerCapabilities({ capAdd: hc.CapAdd, capDrop: hc.CapDrop, privileged: hc.Privileged, available: io.availableCaps }),
+    caps: capabilitiesOf(c, io.availableCaps),
     noNewPrivileges: noNewPrivileges(c),
     rlimits: rlimitsOf(hc.Ulimits),
     tty: c.config.Tty,

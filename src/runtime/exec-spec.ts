@@ -5,8 +5,7 @@
 
 import type { Container } from '../domain/container.js';
 import type { ExecProcess } from '../domain/exec.js';
-import { containerCapabilities } from './capabilities.js';
-import { namespacesOf, noNewPrivileges, processEnv, rlimitsOf } from './container-spec.js';
+import { capabilitiesOf, namespacesOf, noNewPrivileges, processEnv, rlimitsOf } from './container-spec.js';
 import type { ExecSpec } from './shim/spec.js';
 import type { UsernsRemap } from './userns.js';
 
@@ -32,9 +31,7 @@ export function buildExecSpec(c: Container, p: ExecProcess, io: ExecInputs): Exe
     cwd: p.workingDir || '/',
     user: p.user,
     groupAdd: hc.GroupAdd ?? [],
-    caps: p.privileged
-      ? io.availableCaps
-      : containerCapabilities({ capAdd: hc.CapAdd, capDrop: hc.CapDrop, privileged: hc.Privileged, available: io.availableCaps }),
+    caps: p.privileged ? io.availableCaps : capabilitiesOf(c, io.availableCaps),
     noNewPrivileges: noNewPrivileges(c),
     rlimits: rlimitsOf(hc.Ulimits),
     tty: p.tty,

@@ -5,7 +5,7 @@
 // queued), not at every write past Node's 16 KiB highWaterMark.
 
 import type { Writable } from 'node:stream';
-import { HEADER_LENGTH, StdStream, type StdStreamId } from './stdcopy.js';
+import { StdStream, stdcopyHeader, type StdStreamId } from './stdcopy.js';
 
 /** Bytes queued for one client before kapald stops reading its shim connection (then the shim buffers). */
 export const CLIENT_HIGH_WATER = 1024 * 1024;
@@ -14,14 +14,6 @@ export interface OutputWriter {
   /** false: the client is behind; resume on the destination's 'drain'. */
   stdout(chunk: Buffer): boolean;
   stderr(chunk: Buffer): boolean;
-}
-
-/** A stdcopy header (type byte, three zero bytes, big-endian length). */
-export function stdcopyHeader(stream: StdStreamId, length: number): Buffer {
-  const h = Buffer.allocUnsafe(HEADER_LENGTH);
-  h.writeUInt32BE(stream << 24, 0);
-  h.writeUInt32BE(length, 4);
-  return h;
 }
 
 export function outputWriter(out: Writable, tty: boolean): OutputWriter {

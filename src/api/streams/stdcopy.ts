@@ -27,10 +27,22 @@ function checkMaxFramePayload(max: number): void {
   }
 }
 
+/** Writes a frame header (the type byte, three zero bytes, the length) at the start of `target`. */
+export function writeStdcopyHeader(target: Buffer, stream: StdStreamId, length: number): void {
+  target.writeUInt32BE(stream << 24, 0);
+  target.writeUInt32BE(length, 4);
+}
+
+/** A frame header on its own, to go out before a payload that is not copied (attach-output.ts). */
+export function stdcopyHeader(stream: StdStreamId, length: number): Buffer {
+  const header = Buffer.allocUnsafe(HEADER_LENGTH);
+  writeStdcopyHeader(header, stream, length);
+  return header;
+}
+
 function frameOf(stream: StdStreamId, payload: Buffer): Buffer {
   const frame = Buffer.allocUnsafe(HEADER_LENGTH + payload.length);
-  frame.writeUInt32BE(stream << 24, 0); // type byte, then the three zero bytes
-  frame.writeUInt32BE(payload.length, 4);
+  writeStdcopyHeader(frame, stream, payload.length);
   payload.copy(frame, HEADER_LENGTH);
   return frame;
 }

@@ -46,8 +46,11 @@ export const sleepSync = (ms: number): void => {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 };
 
-/** rmdir that waits out EBUSY while the kernel finishes tearing down the last processes. */
-export function removeCgroupDir(dir: string, rmdir: (d: string) => void): void {
+/**
+ * rmdir that waits out EBUSY while the kernel finishes tearing down the last processes (by
+ * default 20 tries 5 ms apart).
+ */
+export function removeCgroupDir(dir: string, rmdir: (d: string) => void, wait = { tries: 20, ms: 5 }): void {
   for (let attempt = 0; ; attempt++) {
     try {
       rmdir(dir);
@@ -55,8 +58,8 @@ export function removeCgroupDir(dir: string, rmdir: (d: string) => void): void {
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       if (code === 'ENOENT') return;
-      if (code !== 'EBUSY' || attempt >= 20) throw err;
-      sleepSync(5);
+      if (code !== 'EBUSY' || attempt >= wait.tries) throw err;
+      sleepSync(wait.ms);
     }
   }
 }

@@ -94,11 +94,10 @@ export class ExecService {
   }
 
   /** moby's lookup: the full ID only, and only while its container exists. */
-  inspect(id: string): { exec: Exec; container: Container } {
-    const live = this.execs.get(id);
-    const container = live && this.deps.containers.find(live.exec.containerId);
-    if (!live || !container) throw notFound(`No such exec instance: ${id}`);
-    return { exec: live.exec, container };
+  inspect(id: string): Exec {
+    const { exec } = this.live(id);
+    if (!this.deps.containers.find(exec.containerId)) throw notFound(`No such exec instance: ${id}`);
+    return exec;
   }
 
   /**
@@ -113,12 +112,11 @@ export class ExecService {
 
   /** What claim() checks, without claiming: for answers that must come before an upgrade. */
   startable(id: string): Exec {
-    const live = this.execs.get(id);
-    if (!live) throw notFound(`No such exec instance: ${id}`);
-    this.runningContainer(live.exec.containerId);
-    if (live.exec.exitCode !== null) throw conflict(`exec command ${id} has already run`);
-    if (live.exec.running) throw conflict(`exec command ${id} is already running`);
-    return live.exec;
+    const { exec } = this.live(id);
+    this.runningContainer(exec.containerId);
+    if (exec.exitCode !== null) throw conflict(`exec command ${id} has already run`);
+    if (exec.running) throw conflict(`exec command ${id} is already running`);
+    return exec;
   }
 
   /**
@@ -190,8 +188,7 @@ export class ExecService {
 
   /** POST /exec/{id}/resize: waits for the start (up to 10 s, as moby). */
   async resize(id: string, rows: number, cols: number): Promise<void> {
-    const live = this.execs.get(id);
-    if (!live) throw notFound(`No such exec instance: ${id}`);
+    const live = this.live(id);
     this.runningContainer(live.exec.containerId);
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), RESIZE_WAIT_MS)));
@@ -229,6 +226,12 @@ export class ExecService {
     if (c) this.deps.events.container(c, 'exec_die', { execID: exec.id, exitCode: String(exec.exitCode) });
   }
 
+  private live(id: string): Live {
+    const live = this.execs.get(id);
+    if (!live) throw notFound(`No such exec instance: ${id}`);
+    return live;
+  }
+
   private runningContainer(ref: string): Container {
     const c = this.deps.containers.get(ref);
     if (!isRunning(c.state.status)) throw conflict(`container ${c.id} is not running`);
@@ -236,10 +239,14 @@ export class ExecService {
     return c;
   }
 
-  /** Forgets the oldest finished instances past KEEP_FINISHED, and those of removed containers. */
+  /**
+   * Forgets the oldest finished instances past KEEP_FINISHED, and those of removed containers:
+   * one lookup per container, not per instance (this runs at every create).
+   */
   private collect(): void {
     const finished = [...this.execs.values()].filter((l) => l.exec.exitCode !== null);
     for (const live of finished.slice(0, Math.max(0, finished.length - KEEP_FINISHED))) this.execs.delete(live.exec.id);
-    for (const live of finished) if (!this.deps.containers.find(live.exec.containerId)) this.execs.delete(live.exec.id);
+    const gone = new Set([...new Set(finished.map((l) => l.exec.containerId))].filter((id) => !this.deps.containers.find(id)));
+    for (const live of finished) if (gone.has(live.exec.containerId)) this.execs.delete(live.exec.id);
   }
 }

@@ -9,7 +9,7 @@ import { invalidArgument, notImplemented } from '../../../domain/errors.js';
 import { LOG_CHUNK_SIZE, readLog, type LogChunk } from '../../../runtime/json-log.js';
 import type { Api } from '../../app.js';
 import { queryBool, timeParam } from '../../query.js';
-import { HEADER_LENGTH, StdStream } from '../../streams/stdcopy.js';
+import { HEADER_LENGTH, StdStream, writeStdcopyHeader } from '../../streams/stdcopy.js';
 import { startResponseStream } from '../../streams/response-stream.js';
 import type { Services } from '../index.js';
 
@@ -48,11 +48,7 @@ class ChunkWriter {
 
   async write(chunk: LogChunk): Promise<void> {
     const { framed } = chunk;
-    if (this.headroom > 0) {
-      framed[0] = chunk.stream === 'stderr' ? StdStream.stderr : StdStream.stdout;
-      framed.fill(0, 1, 4);
-      framed.writeUInt32BE(chunk.data.length, 4);
-    }
+    if (this.headroom > 0) writeStdcopyHeader(framed, chunk.stream === 'stderr' ? StdStream.stderr : StdStream.stdout, chunk.data.length);
     this.inFlight++;
     this.res.write(framed, () => {
       this.inFlight--;

@@ -7,7 +7,7 @@ import type { Services } from '../index.js';
 
 export default function inspectExec(app: Api, { execs }: Services): void {
   app.get('/exec/:id/json', { schema: { params: z.object({ id: z.string() }) } }, async (request, reply) => {
-    const { exec } = execs.inspect(request.params.id);
+    const exec = execs.inspect(request.params.id);
     const [entrypoint, ...args] = exec.process.cmd;
     return reply.type(JSON_TYPE).send({
       ID: exec.id,
