@@ -150,6 +150,7 @@ static const struct step {
     {"join_cgroup_ns", join_cgroup_ns},
     {"make_mounts_private", make_mounts_private},
     {"bring_up_loopback", bring_up_loopback},
+    {"configure_network", configure_network},
     {"mount_rootfs", mount_overlay},
     {"open_bind_sources", open_bind_sources},
     {"copy_init_binary", copy_init_binary},

@@ -4,6 +4,7 @@
  * shim-protocol.h draws the exchange with kapald and with the child; docs/shim.md the rest. */
 #include "shim.h"
 
+#include <arpa/inet.h>
 #include <malloc.h>
 #include <sched.h>
 #include <sys/mman.h>
@@ -114,7 +115,8 @@ static int wait_for_exec(struct shim *sh) {
 static int start(struct shim *sh, struct monitor *m) {
   char buf[64];
   uint8_t type;
-  int r = frame_send(sh->start_fd, SHIM_READY, NULL, 0, -1);
+  uint32_t pid = htonl((uint32_t)sh->pid); /* kapald moves the network interfaces into its netns */
+  int r = frame_send(sh->start_fd, SHIM_READY, &pid, sizeof pid, -1);
   if (r < 0) return fail(-r, "start channel: send SHIM_READY");
   r = frame_recv(sh->start_fd, &type, buf, sizeof buf, NULL);
   if (r < 0 || type != SHIM_GO) return fail_msg("start channel: no SHIM_GO from kapald (got type %d)", type);

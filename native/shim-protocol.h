@@ -14,7 +14,8 @@
  *       | spawn(kapal-shim run DIR)     |                                  |
  *       |                               |-- listen STATE_DIR/sock          |
  *       |                               |-- clone(CLONE_NEW*) ------------>| waits for SYNC_GO
- *       |<------ SHIM_READY ------------|                                  |
+ *       |<------ SHIM_READY(pid) -------|                                  |
+ *       |  veths into the child's netns,|                                  |
  *       |  connect attach clients,      |                                  |
  *       |  write their CLIENT_ATTACH    |                                  |
  *       |------- SHIM_GO -------------->|                                  |
@@ -72,7 +73,7 @@
 #define SHIM_CLIENT_BUFFER_MAX (32 * 1024 * 1024)
 
 enum shim_start_msg {
-  SHIM_READY = 1,   /* shim -> kapald: socket listening, child cloned and waiting */
+  SHIM_READY = 1,   /* shim -> kapald: socket listening, child cloned and waiting; payload its pid */
   SHIM_GO = 2,      /* kapald -> shim: attach clients are connected; start the child */
   SHIM_STARTED = 3, /* shim -> kapald: payload 4 bytes, the container's pid (host view) */
   SHIM_FAILED = 4,  /* shim -> kapald: payload the error message; the shim then exits */

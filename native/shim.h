@@ -36,7 +36,8 @@ struct spec {
   char *buf;
   struct list version, rootfs, lower, upper, work, readonly, hostname, namespace, cgroup, memory_cgroup, bind, shm_size,
       masked, readonly_path, device, env, arg, cwd, user, group_add, cap, no_new_privileges, rlimit, tty, stdin_,
-      console_size, log, log_max_size, log_max_file, init, privileged, uid_map, gid_map, join_pid, join_parent;
+      console_size, log, log_max_size, log_max_file, init, privileged, uid_map, gid_map, join_pid, join_parent, netif,
+      gateway;
 };
 int spec_load(struct spec *s, const char *path, int exec);
 void spec_free(struct spec *s);
@@ -95,6 +96,7 @@ __attribute__((noreturn)) void child_main(struct shim *sh);
 int child_joins_cgroups(const struct shim *sh); /* or the shim moves it (a user namespace of its own) */
 int write_cgroups(const struct shim *sh, const char *pid, int thread_file);
 int mount_overlay(struct shim *sh); /* mounts.c */
+int configure_network(struct shim *sh); /* network.c */
 /* userns.c */
 int userns_enabled(const struct shim *sh);
 int userns_prepare(struct shim *sh);

@@ -30,8 +30,11 @@ export async function launchShim(opts: {
   stateDir: string;
   /** encodeSpec() or encodeExecSpec(). */
   spec: Buffer;
-  /** Runs between SHIM_READY and SHIM_GO: connect everything that must not miss output. */
-  beforeGo: () => Promise<void>;
+  /**
+   * Runs between SHIM_READY and SHIM_GO with the waiting child's pid: connect everything that
+   * must not miss output, move network interfaces into its namespace.
+   */
+  beforeGo: (childPid: number) => Promise<void>;
 }): Promise<LaunchResult> {
   mkdirSync(opts.stateDir, { recursive: true, mode: 0o700 });
   writeSpec(path.join(opts.stateDir, 'spec'), opts.spec);
@@ -56,8 +59,8 @@ export async function launchShim(opts: {
   try {
     const frames = frameQueue(channel);
     const ready = await Promise.race([frames.next(), spawnFailed]);
-    if (ready.type !== ShimStartMsg.SHIM_READY) throw unexpected(ready, shimLog());
-    await opts.beforeGo();
+    if (ready.type !== ShimStartMsg.SHIM_READY || ready.payload.length !== 4) throw unexpected(ready, shimLog());
+    await opts.beforeGo(ready.payload.readUInt32BE(0));
     channel.write(encodeFrame(ShimStartMsg.SHIM_GO));
     const result = await frames.next();
     if (result.type === ShimStartMsg.SHIM_STARTED) return { pid: result.payload.readUInt32BE(0), shimPid: child.pid! };

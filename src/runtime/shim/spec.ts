@@ -79,6 +79,17 @@ export interface ShimSpec extends ProcessSpec {
   logMaxFile?: number;
   init: boolean;
   privileged: boolean;
+  /** Interfaces kapald moves into the child's netns before SHIM_GO, for the child to configure. */
+  interfaces?: InterfaceSpec[];
+  /** The default route's gateway, if the container has one. */
+  gateway?: string | undefined;
+}
+
+/** An interface inside the container: the veth peer named `name`, given `address`/`prefixLength`. */
+export interface InterfaceSpec {
+  name: string;
+  address: string;
+  prefixLength: number;
 }
 
 /**
@@ -131,6 +142,8 @@ export const SPEC_ARITY: Record<string, number> = {
   'gid-map': 3,
   'join-pid': 1,
   'join-parent': 1,
+  netif: 3,
+  gateway: 1,
 };
 
 const flag = (b: boolean) => (b ? '1' : '0');
@@ -198,6 +211,8 @@ export function encodeSpec(spec: ShimSpec): Buffer {
     }
     add('init', flag(spec.init));
     add('privileged', flag(spec.privileged));
+    for (const i of spec.interfaces ?? []) add('netif', i.name, i.address, i.prefixLength);
+    if (spec.gateway) add('gateway', spec.gateway);
   });
 }
 
