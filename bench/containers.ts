@@ -1,4 +1,5 @@
-// Container start cost: create + start + wait + remove of `true` with network none over the API,
+// Container start cost: create + start + wait + remove of `true` with network none and on the
+// default bridge over the API,
 // against `crun run` of the same rootfs in the same run; the shim's RSS per running container; and
 // kapald's RSS when idle.
 
@@ -6,19 +7,21 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { createContainer, measure, rssKiB, startContainer, startDaemon, withCleanup, type BenchDaemon, type Stats } from './harness.js';
+import { createContainer, measure, rssKiB, startContainer, startDaemon, statsOf, withCleanup, type BenchDaemon, type Stats } from './harness.js';
 import { fixtureLayer, loadFixture, withFixture } from './fixture.js';
 
 export interface ContainerResults {
   lifecycle: Stats;
+  /** The same on the default bridge: veth, address, route, /etc/hosts. */
+  lifecycleBridge: Stats;
   crun?: Stats;
   crunSkipped?: string;
   shimRssKiB: number;
   kapaldIdleRssKiB: number;
 }
 
-async function lifecycle(d: BenchDaemon): Promise<void> {
-  const id = await createContainer(d, ['true']);
+async function lifecycle(d: BenchDaemon, network = 'none'): Promise<void> {
+  const id = await createContainer(d, ['true'], { NetworkMode: network });
   const wait = d.request('POST', `/containers/${id}/wait?condition=next-exit`);
   await startContainer(d, id);
   const code = JSON.parse((await wait).body.toString()).StatusCode;
@@ -78,7 +81,18 @@ export async function benchContainers(quick: boolean): Promise<ContainerResults>
   return withFixture(async (fixtures) => {
     await loadFixture(d, fixtures);
     const kapaldIdleRssKiB = await settledRss(d.pid);
-    const stats = await measure(runs, () => lifecycle(d), async () => {}, 3);
+    // Interleaved, so both see the same machine: none, bridge, none, bridge, ...
+    const none: number[] = [];
+    const bridge: number[] = [];
+    for (let i = 0; i < runs + 3; i++) {
+      for (const [network, times] of [['none', none], ['bridge', bridge]] as const) {
+        const start = process.hrtime.bigint();
+        await lifecycle(d, network);
+        if (i >= 3) times.push(Number(process.hrtime.bigint() - start) / 1e6);
+      }
+    }
+    const stats = statsOf(none);
+    const bridgeStats = statsOf(bridge);
 
     // One running container: the shim's RSS while it monitors.
     const id = await createContainer(d, ['sleep', '60']);
@@ -88,7 +102,7 @@ export async function benchContainers(quick: boolean): Promise<ContainerResults>
     const shimRssKiB = rssKiB(shimPid);
     await d.request('DELETE', `/containers/${id}?force=1`);
 
-    const results: ContainerResults = { lifecycle: stats, shimRssKiB, kapaldIdleRssKiB };
+    const results: ContainerResults = { lifecycle: stats, lifecycleBridge: bridgeStats, shimRssKiB, kapaldIdleRssKiB };
     if (!existsSync('/usr/bin/crun')) results.crunSkipped = 'crun is not installed (bin/setup installs it)';
     else results.crun = await benchCrun(fixtureLayer(fixtures), runs);
     return results;

@@ -1,13 +1,15 @@
 // The benchmark harness: a private kapald on its own directories and socket, timing with
 // warm-up excluded, and the machine facts every result is reported with.
 
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { killContainers, removeCgroupParent } from '../test/helpers/leftovers.js';
+import { bridgesWithAlias } from '../src/runtime/network/links.js';
+import { deleteTableSync } from '../src/runtime/network/nftables.js';
 
 export const ROOT = fileURLToPath(new URL('../', import.meta.url));
 
@@ -46,10 +48,15 @@ export async function cleanUpAll(): Promise<void> {
   for (const cleanup of [...cleanups]) await cleanup();
 }
 
+/** Each bench daemon's own bridge, subnet and nftables table, removed again by stop(). */
+let networkSlot = 0;
+
 export async function startDaemon(name: string): Promise<BenchDaemon> {
   const dir = mkdtempSync(path.join(os.tmpdir(), `kapal-bench-${name}-`));
   const socket = path.join(dir, 'kapal.sock');
-  writeFileSync(path.join(dir, 'daemon.json'), '{}');
+  const n = networkSlot++ % 64;
+  const net = { bridge: `kbench${n}`, bip: `10.96.${n * 4}.1/22`, 'nft-table': `kapal_bench${n}`, 'default-address-pools': [{ base: '10.97.0.0/16', size: 24 }] };
+  writeFileSync(path.join(dir, 'daemon.json'), JSON.stringify(net));
   // Containers' cgroups go below a parent of this run's own, removed again by stop().
   const cgroupParent = `kapal-bench-${path.basename(dir)}`;
   const proc: ChildProcess = spawn(
@@ -79,6 +86,8 @@ export async function startDaemon(name: string): Promise<BenchDaemon> {
       await exited;
       await killContainers(path.join(dir, 'exec'));
       await removeCgroupParent(cgroupParent);
+      for (const bridge of new Set([...bridgesWithAlias(`kapal ${net['nft-table']}`), net.bridge])) spawnSync('ip', ['link', 'del', bridge], { stdio: 'ignore' });
+      deleteTableSync(net['nft-table']);
       rmSync(dir, { recursive: true, force: true });
     },
   };
@@ -122,8 +131,12 @@ export async function measure(runs: number, fn: () => Promise<void>, reset: () =
     const ms = Number(process.hrtime.bigint() - start) / 1e6;
     if (i >= warmup) times.push(ms);
   }
-  times.sort((a, b) => a - b);
-  return { median: times[Math.floor(times.length / 2)]!, min: times[0]!, max: times[times.length - 1]!, runs };
+  return statsOf(times);
+}
+
+export function statsOf(times: number[]): Stats {
+  const sorted = [...times].sort((a, b) => a - b);
+  return { median: sorted[Math.floor(sorted.length / 2)]!, min: sorted[0]!, max: sorted[sorted.length - 1]!, runs: sorted.length };
 }
 
 export function machineFacts() {

@@ -41,6 +41,7 @@ const rows: [string, string, string][] = [
     ? [`pull it from a loopback registry`, ms(images.pull), `${images.pullMBps!.toFixed(0)} MB/s; target ≥ 200 MB/s`]
     : ['pull from a loopback registry', 'skipped', images.pullSkipped ?? ''],
   ['create + start + wait + remove `true` (network none, API)', ms(containers.lifecycle), 'target ≤ 1.5 × crun run'],
+  ['the same on the default bridge', ms(containers.lifecycleBridge), `bridge/none = ${(containers.lifecycleBridge.median / containers.lifecycle.median).toFixed(2)}; target ≤ 1.5`],
   containers.crun
     ? ['`crun run` of the same rootfs', ms(containers.crun), `kapal/crun = ${(containers.lifecycle.median / containers.crun.median).toFixed(2)}`]
     : ['`crun run` of the same rootfs', 'skipped', containers.crunSkipped ?? ''],

@@ -26,6 +26,10 @@ import { EngineStore } from '../store/engine-store.js';
 import { EventStore } from '../store/event-store.js';
 import { EventService } from '../service/events.js';
 import { ExecService } from '../service/exec/service.js';
+import { NetworkService } from '../service/networks/service.js';
+import { DEFAULT_POOLS } from '../service/networks/ipam.js';
+import { NetworkStore } from '../store/network-store.js';
+import { NetworkRuntime } from '../runtime/network/network-runtime.js';
 import { readBuildInfo } from './build-info.js';
 import type { DaemonConfig } from './config.js';
 import { listenAll, type Listener } from './listeners.js';
@@ -66,7 +70,19 @@ export function createServices(config: DaemonConfig, db: Db, log: FastifyBaseLog
       ? resolveUsernsRemap(config.usernsRemap, { passwd: '/etc/passwd', group: '/etc/group', subuid: config.subuidFile, subgid: config.subgidFile })
       : undefined,
   });
-  const containers = new ContainerService({ store: containerStore, images, runtime, events, log, logDefaults: { Type: config.logDriver, Config: config.logOpts } });
+  let findContainer: (ref: string) => ReturnType<ContainerService['find']> = () => undefined;
+  const networks = new NetworkService({
+    store: new NetworkStore(db),
+    containers: containerStore,
+    findContainer: (ref) => findContainer(ref),
+    runtime: new NetworkRuntime(config.nftTable, config.nftTable, log),
+    updateFiles: (c, hosts, nameservers) => runtime.updateNetworkFiles(c, hosts, nameservers),
+    events,
+    log,
+    config: { bridge: config.bridge, bip: config.bip, pools: config.defaultAddressPools.length > 0 ? config.defaultAddressPools : DEFAULT_POOLS, mtu: config.mtu, ipForward: config.ipForward },
+  });
+  const containers = new ContainerService({ store: containerStore, images, runtime, events, log, networks: networks.endpoints, logDefaults: { Type: config.logDriver, Config: config.logOpts } });
+  findContainer = (ref) => containers.find(ref);
   const registry = new RegistryService({
     images,
     events,
@@ -85,7 +101,7 @@ export function createServices(config: DaemonConfig, db: Db, log: FastifyBaseLog
     counts: () => ({ containers: containers.counts(), images: images.count(), eventListeners: events.listenerCount() }),
   });
   const execs = new ExecService({ containers, runtime, events, log });
-  return { system, images, registry, containers, events, execs };
+  return { system, images, registry, containers, events, execs, networks };
 }
 
 export async function buildDaemon(config: DaemonConfig, log: FastifyBaseLogger): Promise<Daemon> {
@@ -108,7 +124,10 @@ export async function buildDaemon(config: DaemonConfig, log: FastifyBaseLogger):
 
     const build = readBuildInfo();
     const services = createServices(config, db, log);
+    await services.networks.init();
+    undo.push(() => services.networks.close());
     const restored = await services.containers.restore();
+    await services.networks.endpoints.restore();
     log.info(restored, 'containers reconciled with the machine');
     undo.push(() => services.containers.close());
     undo.push(() => services.execs.close());

@@ -33,6 +33,10 @@ export interface DaemonConfig {
   /** Host resources get per-instance names so two daemons never collide. */
   bridge: string;
   bip: string | undefined;
+  /** Where new networks' subnets come from (dockerd's --default-address-pool). */
+  defaultAddressPools: { base: string; size: number }[];
+  mtu: number;
+  ipForward: boolean;
   cgroupParent: string | undefined;
   nftTable: string;
   logDriver: string;
@@ -74,10 +78,20 @@ export const fileSchema = z.strictObject({
     .string()
     .regex(/^\d{1,3}(\.\d{1,3}){3}\/\d{1,2}$/, 'must be an IPv4 address with a prefix length, like 10.88.0.1/16')
     .optional(),
+  'default-address-pools': z
+    .array(
+      z.strictObject({
+        base: z.string().regex(/^\d{1,3}(\.\d{1,3}){3}\/\d{1,2}$/, 'must be an IPv4 subnet like 10.10.0.0/16'),
+        size: z.number().int().min(8).max(30),
+      }),
+    )
+    .optional(),
+  mtu: z.number().int().min(68).max(65535).optional(),
+  'ip-forward': z.boolean().optional(),
   'cgroup-parent': z.string().min(1).optional(),
   'nft-table': z
     .string()
-    .regex(/^[A-Za-z_][A-Za-z0-9_]{0,63}$/, 'must be a valid nftables table name')
+    .regex(/^kapal[A-Za-z0-9_]{0,59}$/, 'must start with kapal, then letters, digits and _ (kapald replaces this table whole)')
     .optional(),
   'log-driver': z.enum(['json-file', 'none']).optional(),
   'log-opts': z.record(z.string(), z.string()).optional(),
@@ -173,6 +187,9 @@ export function resolveConfig(configFile: string, file: FileConfig, flags: FileC
     insecureRegistries: c['insecure-registries'] ?? [],
     bridge: c.bridge ?? 'kapal0',
     bip: c.bip,
+    defaultAddressPools: c['default-address-pools'] ?? [],
+    mtu: c.mtu ?? 1500,
+    ipForward: c['ip-forward'] ?? true,
     cgroupParent: c['cgroup-parent'],
     nftTable: c['nft-table'] ?? 'kapal',
     logDriver: c['log-driver'] ?? 'json-file',

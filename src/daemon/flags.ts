@@ -4,7 +4,7 @@
 import { parseArgs } from 'node:util';
 import { ConfigError, DEFAULT_CONFIG_FILE, type FileConfig, type FileKey } from './config.js';
 
-type FlagKind = 'string' | 'list' | 'bool' | 'map';
+type FlagKind = 'string' | 'list' | 'bool' | 'map' | 'int' | 'pools';
 
 interface FlagSpec {
   short?: string;
@@ -30,7 +30,9 @@ const FLAGS: Record<string, FlagSpec> = {
   'registry-mirror': { key: 'registry-mirrors', kind: 'list', arg: 'URL', help: 'Mirror for docker.io; repeatable' },
   'insecure-registry': { key: 'insecure-registries', kind: 'list', arg: 'HOST', help: 'Registry reached over plain HTTP; repeatable' },
   bridge: { short: 'b', key: 'bridge', kind: 'string', arg: 'NAME', help: 'Name of the default bridge (default kapal0)' },
-  bip: { key: 'bip', kind: 'string', arg: 'CIDR', help: 'Address and subnet of the default bridge' },
+  bip: { key: 'bip', kind: 'string', arg: 'CIDR', help: 'Address and subnet of the default bridge (default: a free one of the pools)' },
+  'default-address-pool': { key: 'default-address-pools', kind: 'pools', arg: 'base=CIDR,size=N', help: "Subnets for networks: CIDR split into /N; repeatable (default docker's)" },
+  mtu: { key: 'mtu', kind: 'int', arg: 'BYTES', help: 'MTU of the default bridge and container interfaces (default 1500)' },
   'cgroup-parent': { key: 'cgroup-parent', kind: 'string', arg: 'PATH', help: "Parent cgroup of containers (default below kapald's own)" },
   'nft-table': { key: 'nft-table', kind: 'string', arg: 'NAME', help: 'nftables table owned by this daemon (default kapal)' },
   'log-driver': { key: 'log-driver', kind: 'string', arg: 'NAME', help: 'Default log driver: json-file or none' },
@@ -58,7 +60,7 @@ export function parseFlags(argv: string[]): ParsedFlags {
     options[name] = {
       type: spec.kind === 'bool' ? 'boolean' : 'string',
       ...(spec.short ? { short: spec.short } : {}),
-      ...(spec.kind === 'list' || spec.kind === 'map' ? { multiple: true } : {}),
+      ...(spec.kind === 'list' || spec.kind === 'map' || spec.kind === 'pools' ? { multiple: true } : {}),
     };
   }
 
@@ -73,7 +75,7 @@ export function parseFlags(argv: string[]): ParsedFlags {
   for (const [name, raw] of Object.entries(parsed.values)) {
     const spec = FLAGS[name];
     if (!spec || raw === undefined) continue;
-    values[spec.key] = spec.kind === 'map' ? toMap(name, raw as string[]) : raw;
+    values[spec.key] = spec.kind === 'map' ? toMap(name, raw as string[]) : spec.kind === 'pools' ? (raw as string[]).map((p) => toPool(name, p)) : spec.kind === 'int' ? toInt(name, raw as string) : raw;
   }
   const configFile = parsed.values['config-file'] as string | undefined;
   return {
@@ -93,6 +95,21 @@ function toMap(flag: string, pairs: string[]): Record<string, string> {
     out[pair.slice(0, eq)] = pair.slice(eq + 1);
   }
   return out;
+}
+
+/** dockerd's `base=10.10.0.0/16,size=24`. */
+function toPool(flag: string, value: string): { base: string; size: number } {
+  const fields = toMap(flag, value.split(','));
+  const size = Number(fields.size);
+  if (!fields.base || !Number.isInteger(size) || Object.keys(fields).some((k) => k !== 'base' && k !== 'size')) {
+    throw new ConfigError(`invalid value ${JSON.stringify(value)} for flag --${flag}: expected base=CIDR,size=N`);
+  }
+  return { base: fields.base, size };
+}
+
+function toInt(flag: string, value: string): number {
+  if (!/^\d+$/.test(value)) throw new ConfigError(`invalid value ${JSON.stringify(value)} for flag --${flag}: expected a number`);
+  return Number(value);
 }
 
 function describeParseError(err: NodeJS.ErrnoException & { message: string }): string {

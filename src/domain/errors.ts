@@ -27,6 +27,7 @@ export const invalidArgument = (message: string) => new KapalError('InvalidArgum
 export const notFound = (message: string) => new KapalError('NotFound', message);
 export const conflict = (message: string) => new KapalError('Conflict', message);
 export const notModified = () => new KapalError('NotModified', '');
+export const forbidden = (message: string) => new KapalError('Forbidden', message);
 export const notImplemented = (message: string) => new KapalError('NotImplemented', message);
 
 export function isKapalError(err: unknown): err is KapalError {

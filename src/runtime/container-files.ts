@@ -14,8 +14,15 @@ ff02::1\tip6-allnodes
 ff02::2\tip6-allrouters
 `;
 
-/** The host's resolv.conf without loopback name servers, which mean nothing in another netns (moby's rule). */
-export function containerResolvConf(host: string): string {
+/**
+ * The host's resolv.conf without loopback name servers, which mean nothing in another netns
+ * (moby's rule); with `nameservers` (the embedded DNS) only those, and the host's search and options.
+ */
+export function containerResolvConf(host: string, nameservers?: string[]): string {
+  if (nameservers && nameservers.length > 0) {
+    const kept = host.split('\n').filter((l) => /^\s*(search|domain|options)\s/.test(l));
+    return [...nameservers.map((ns) => `nameserver ${ns}`), ...kept].join('\n') + '\n';
+  }
   const lines = host.split('\n').filter((l) => !/^\s*nameserver\s+(127\.|::1\b)/.test(l));
   const hasServer = lines.some((l) => /^\s*nameserver\s/.test(l));
   const out = lines.join('\n').trimEnd();
@@ -30,7 +37,15 @@ export function hostHostName(): string {
 export function containerFiles(
   layout: ContainerLayout,
   id: string,
-  opts: { hostname: string; hostNetwork: boolean; owner?: { rootUid: number; rootGid: number } | undefined },
+  opts: {
+    hostname: string;
+    hostNetwork: boolean;
+    owner?: { rootUid: number; rootGid: number } | undefined;
+    /** The container's own addresses and names, after localhost. */
+    hostsEntries?: { ip: string; names: string[] }[];
+    /** Instead of the host's (the embedded DNS of a user-defined network). */
+    nameservers?: string[] | undefined;
+  },
 ): BindSpec[] {
   if (opts.hostNetwork) {
     return [
@@ -40,14 +55,7 @@ export function containerFiles(
     ].filter((b) => readable(b.source));
   }
   writeFileSync(layout.hostnameFile(id), `${opts.hostname}\n`, { mode: 0o644 });
-  writeFileSync(layout.hostsFile(id), HOSTS, { mode: 0o644 });
-  let host = '';
-  try {
-    host = readFileSync('/etc/resolv.conf', 'utf8');
-  } catch {
-    // no resolv.conf on the host: the defaults below
-  }
-  writeFileSync(layout.resolvConf(id), containerResolvConf(host), { mode: 0o644 });
+  writeNetworkFiles(layout, id, opts.hostsEntries ?? [], opts.nameservers);
   // In a user namespace they belong to the container's root, so it can edit them as with docker.
   const owner = opts.owner;
   if (owner) for (const f of [layout.hostnameFile(id), layout.hostsFile(id), layout.resolvConf(id)]) chownSync(f, owner.rootUid, owner.rootGid);
@@ -56,6 +64,22 @@ export function containerFiles(
     { source: layout.hostsFile(id), target: '/etc/hosts', readonly: false },
     { source: layout.resolvConf(id), target: '/etc/resolv.conf', readonly: false },
   ];
+}
+
+/**
+ * /etc/hosts and /etc/resolv.conf of a container from its addresses and name servers; also
+ * rewritten in place (same inode, so the container's bind mounts see it) on network connect.
+ */
+export function writeNetworkFiles(layout: ContainerLayout, id: string, hostsEntries: { ip: string; names: string[] }[], nameservers: string[] | undefined): void {
+  const own = hostsEntries.map((e) => `${e.ip}\t${e.names.join(' ')}\n`).join('');
+  writeFileSync(layout.hostsFile(id), HOSTS + own, { mode: 0o644 });
+  let host = '';
+  try {
+    host = readFileSync('/etc/resolv.conf', 'utf8');
+  } catch {
+    // no resolv.conf on the host: the defaults
+  }
+  writeFileSync(layout.resolvConf(id), containerResolvConf(host, nameservers), { mode: 0o644 });
 }
 
 function readable(file: string): boolean {

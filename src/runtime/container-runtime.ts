@@ -6,9 +6,10 @@ import { chmodSync, chownSync, mkdirSync, readFileSync, readdirSync, rmSync } fr
 import path from 'node:path';
 import type { Socket } from 'node:net';
 import type { Container } from '../domain/container.js';
+import type { NetworkPlan } from '../domain/network.js';
 import { buildShimSpec } from './container-spec.js';
 import { CAP_MKNOD, boundingCapabilities } from './capabilities.js';
-import { containerFiles } from './container-files.js';
+import { containerFiles, writeNetworkFiles } from './container-files.js';
 import type { ContainerLayout } from './container-layout.js';
 import type { CgroupDriver } from './cgroups/driver.js';
 import { launchShim, ShimStartError, type LaunchResult } from './shim/launcher.js';
@@ -81,13 +82,24 @@ export class ContainerRuntime {
    * Starts the container: cgroups, per-container files, spec, shim. `connect` receives sockets
    * connected before the process runs (attach clients, the monitor) as soon as the shim listens.
    */
-  async start(c: Container, layers: string[], connect: (connectOne: () => Promise<Socket>) => Promise<void>): Promise<LaunchResult> {
+  async start(
+    c: Container,
+    layers: string[],
+    network: NetworkPlan | undefined,
+    connect: (connectOne: () => Promise<Socket>, childPid: number) => Promise<void>,
+  ): Promise<LaunchResult> {
     const l = this.deps.layout;
     const stateDir = l.stateDir(c.id);
     rmSync(stateDir, { recursive: true, force: true });
     const cg = this.deps.cgroups.create(c.id, { privileged: c.hostConfig.Privileged });
     try {
-      const binds = containerFiles(l, c.id, { hostname: c.config.Hostname, hostNetwork: c.hostConfig.NetworkMode === 'host', owner: this.deps.userns });
+      const binds = containerFiles(l, c.id, {
+        hostname: c.config.Hostname,
+        hostNetwork: c.hostConfig.NetworkMode === 'host',
+        owner: this.deps.userns,
+        hostsEntries: network?.hostsEntries ?? [],
+        nameservers: network?.nameservers,
+      });
       const spec = buildShimSpec(c, {
         layers,
         rootfs: l.rootfs(c.id),
@@ -100,7 +112,9 @@ export class ContainerRuntime {
         availableCaps: this.availableCaps,
         userns: this.deps.userns,
       });
-      return await launchShim({ shimPath: this.deps.shimPath, mode: 'run', stateDir, spec: encodeSpec(spec), beforeGo: () => connect(() => connectShimSocket(stateDir)) });
+      spec.interfaces = network?.interfaces ?? [];
+      spec.gateway = network?.gateway;
+      return await launchShim({ shimPath: this.deps.shimPath, mode: 'run', stateDir, spec: encodeSpec(spec), beforeGo: (pid) => connect(() => connectShimSocket(stateDir), pid) });
     } catch (err) {
       this.afterExit(c.id);
       throw err;
@@ -124,6 +138,12 @@ export class ContainerRuntime {
       this.execDone(c.id, execId);
       throw err;
     }
+  }
+
+  /** A running container's /etc/hosts and /etc/resolv.conf after a network connect or disconnect. */
+  updateNetworkFiles(c: Container, hostsEntries: { ip: string; names: string[] }[], nameservers: string[] | undefined): void {
+    if (c.hostConfig.NetworkMode === 'host') return;
+    writeNetworkFiles(this.deps.layout, c.id, hostsEntries, nameservers);
   }
 
   /** The exit the exec's shim wrote, once the process exited. */

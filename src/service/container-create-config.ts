@@ -28,6 +28,7 @@ export interface CreateRequest {
   StopSignal?: string | undefined;
   StopTimeout?: number | null | undefined;
   HostConfig?: Record<string, unknown> | null | undefined;
+  NetworkingConfig?: { EndpointsConfig?: Record<string, object> | null | undefined } | null | undefined;
   [key: string]: unknown;
 }
 
@@ -91,7 +92,7 @@ function hostConfigDefaults(): HostConfig {
     Binds: null,
     ContainerIDFile: '',
     LogConfig: { Type: 'json-file', Config: {} },
-    NetworkMode: 'none',
+    NetworkMode: 'bridge',
     PortBindings: {},
     RestartPolicy: { Name: 'no', MaximumRetryCount: 0 },
     AutoRemove: false,

@@ -225,3 +225,53 @@ emit({'code': code, 'out': out.decode(), 'dcode': dcode, 'dout': dout.decode(), 
   t.match(r, { code: 5, out: 'out\nerr\n', dcode: 0, dout: 'out\n', derr: 'err\n', ecode: 0, env: 'set nobody\n', mcode: 127, inspected: { ExitCode: 9, Running: false } });
   t.match(r.missing, /executable file not found in \$PATH/);
 });
+
+t.test('networks: create, run on it, list its containers, disconnect and connect, remove and prune', { skip }, async (t) => {
+  const { python, d } = await setup(t);
+  await loadBusybox(t, d);
+  const r = await python<Record<string, any>>(`
+client = docker.DockerClient(base_url=base_url)
+net = client.networks.create('pyn')
+c = client.containers.run('busybox', 'sleep 60', detach=True, network='pyn', name='pyweb')
+c.reload()
+ip = c.attrs['NetworkSettings']['Networks']['pyn']['IPAddress']
+subnet = net.attrs['IPAM']['Config'][0]['Subnet']
+listed = [x.name for x in client.networks.get('pyn').containers]
+net.disconnect(c)
+c.reload()
+after_disconnect = sorted(c.attrs['NetworkSettings']['Networks'])
+_, no_eth0 = c.exec_run('ip -o -4 addr show')
+net.connect(c, aliases=['pyalias'])
+c.reload()
+again = c.attrs['NetworkSettings']['Networks']['pyn']
+_, inside = c.exec_run('ip -o -4 addr show eth0')
+names = [n.name for n in client.networks.list(names=['pyn'])]
+try:
+    net.remove()
+    busy = None
+except docker.errors.APIError as e:
+    busy = {'status': e.status_code, 'explanation': e.explanation}
+c.remove(force=True)
+net.remove()
+unused = client.networks.create('pyunused')
+pruned = client.networks.prune()
+emit({'ip': ip, 'subnet': subnet, 'listed': listed, 'after_disconnect': after_disconnect, 'no_eth0': no_eth0.decode(),
+      'again': {'IPAddress': again['IPAddress'], 'Aliases': again['Aliases'], 'DNSNames': again['DNSNames']},
+      'inside': inside.decode(), 'names': names, 'busy': busy, 'pruned': pruned,
+      'left': sorted(n.name for n in client.networks.list())})
+`);
+  const inSubnet = (ip: string, cidr: string) => ip.split('.').slice(0, 3).join('.') === cidr.split('/')[0]!.split('.').slice(0, 3).join('.');
+  t.match(r.subnet, /^\d+\.\d+\.\d+\.0\/24$/);
+  t.ok(inSubnet(r.ip, r.subnet), `the container's IPAddress ${r.ip} is in ${r.subnet}`);
+  t.same(r.listed, ['pyweb'], 'network.containers lists it');
+  t.same(r.after_disconnect, [], 'disconnect takes the network away');
+  t.notMatch(r.no_eth0, /eth0/, 'and its interface');
+  t.ok(inSubnet(r.again.IPAddress, r.subnet), `connect gives an address again: ${r.again.IPAddress}`);
+  t.same(r.again.Aliases, ['pyalias']);
+  t.ok(r.again.DNSNames.includes('pyweb') && r.again.DNSNames.includes('pyalias'), `DNSNames ${r.again.DNSNames}`);
+  t.match(r.inside, `inet ${r.again.IPAddress}/24`, 'the address is the one inside');
+  t.same(r.names, ['pyn']);
+  t.match(r.busy, { status: 403, explanation: /has active endpoints/ }, 'remove refuses while the container runs on it');
+  t.same(r.pruned, { NetworksDeleted: ['pyunused'] }, 'prune removes the unused one (docker\'s answer has no SpaceReclaimed)');
+  t.same(r.left, ['bridge', 'host', 'none']);
+});

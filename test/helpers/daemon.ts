@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { request, type RequestOptions, type Response } from './http.js';
 import { onExit } from 'signal-exit';
 import { killContainers, removeCgroupParent } from './leftovers.js';
+import { networkSlotFor } from './network-slot.js';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const KAPALD = path.join(ROOT, 'bin/kapald');
@@ -73,7 +74,11 @@ export function spawnDaemon(t: Teardown, name: string, opts: DaemonOptions = {})
   const execRoot = path.join(dir, 'exec');
   const configFile = path.join(dir, 'daemon.json');
   const cgroupParent = opts.cgroupParent ?? `kapal-test-${path.basename(dir)}`;
-  writeFileSync(configFile, JSON.stringify(opts.config ?? {}));
+  // The network resources go in daemon.json unless the test names them itself.
+  const slot = networkSlotFor(dir);
+  const named = (key: string) => (opts.config ?? {})[key] !== undefined || (opts.args ?? []).some((a) => a === `--${key}` || a.startsWith(`--${key}=`));
+  const networkConfig = Object.fromEntries(Object.entries(slot.config).filter(([key]) => !named(key) && !(key === 'bridge' && (opts.args ?? []).includes('-b'))));
+  writeFileSync(configFile, JSON.stringify({ ...networkConfig, ...(opts.config ?? {}) }));
   const args = opts.rawArgs ?? [
     '-H', `unix://${socket}`,
     '--data-root', dataRoot,
@@ -98,6 +103,7 @@ export function spawnDaemon(t: Teardown, name: string, opts: DaemonOptions = {})
     unfinished.delete(onExit);
     killContainers(execRoot);
     removeCgroupParent(cgroupParent);
+    slot.release();
   };
   const onExit = () => {
     if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');

@@ -5,6 +5,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import t from 'tap';
 import { KAPALD, makeTempDir, spawnDaemon, startDaemon, waitForPing } from '../helpers/daemon.js';
+import { claimNetworkSlot } from '../helpers/network-slot.js';
 import { request } from '../helpers/http.js';
 
 t.test('SIGTERM shuts down gracefully within 2 s and removes the socket and pidfile', async (t) => {
@@ -168,7 +169,9 @@ t.test('fd:// serves the socket systemd passes (socket activation)', async (t) =
   }
   const dir = makeTempDir(t, 'fdsocket');
   const socket = path.join(dir, 'activated.sock');
-  writeFileSync(path.join(dir, 'daemon.json'), '{}');
+  const slot = claimNetworkSlot();
+  t.teardown(() => slot.release());
+  writeFileSync(path.join(dir, 'daemon.json'), JSON.stringify(slot.config));
   const proc = spawn('systemd-socket-activate', [
     '-l', socket, process.execPath, KAPALD, '-H', 'fd://',
     '--data-root', path.join(dir, 'data'), '--exec-root', path.join(dir, 'exec'), '--config-file', path.join(dir, 'daemon.json'),

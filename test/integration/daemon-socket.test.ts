@@ -75,12 +75,16 @@ t.test('a file that is not a socket is never removed', async (t) => {
 });
 
 t.test('two instances with their own host, data-root and exec-root run side by side', async (t) => {
-  const a = await startDaemon(t, 'sidea', { args: ['--bridge', 'kapaltesta0', '--nft-table', 'kapal_test_a'] });
-  const b = await startDaemon(t, 'sideb', { args: ['--bridge', 'kapaltestb0', '--nft-table', 'kapal_test_b'] });
+  // Each gets its own bridge, subnet and nftables table from the helper (network-slot.ts).
+  const a = await startDaemon(t, 'sidea');
+  const b = await startDaemon(t, 'sideb');
   const [ia, ib] = [(await a.request('GET', '/info')).json(), (await b.request('GET', '/info')).json()];
   t.not(ia.ID, ib.ID);
   t.equal(ia.DockerRootDir, a.dataRoot);
   t.equal(ib.DockerRootDir, b.dataRoot);
+  const [na, nb] = [(await a.request('GET', '/networks/bridge')).json(), (await b.request('GET', '/networks/bridge')).json()];
+  t.not(na.Options['com.docker.network.bridge.name'], nb.Options['com.docker.network.bridge.name'], 'their own default bridges');
+  t.not(na.IPAM.Config[0].Subnet, nb.IPAM.Config[0].Subnet);
 });
 
 t.test('a second daemon on the same data-root is refused while the first runs', async (t) => {

@@ -3,6 +3,9 @@
 
 import type { Container } from '../../domain/container.js';
 import { ZERO_TIME, commandOf } from '../../domain/container.js';
+import type { PublishedPort } from '../../domain/network.js';
+import type { EndpointView } from '../../service/networks/endpoints.js';
+import { networkSettings, networksMap, summaryPorts } from './network.js';
 
 /** moby's units.HumanDuration. */
 export function humanDuration(ms: number): string {
@@ -43,7 +46,13 @@ export function statusText(c: Container, now = Date.now()): string {
   }
 }
 
-export function containerSummary(c: Container, image: string, sizes?: { rw: number; rootFs: number }) {
+/** A container's endpoints and published ports, for the presenters. */
+export interface ContainerNetworking {
+  views: EndpointView[];
+  ports: PublishedPort[];
+}
+
+export function containerSummary(c: Container, image: string, net: ContainerNetworking, sizes?: { rw: number; rootFs: number }) {
   const cmd = commandOf(c.config);
   return {
     Id: c.id,
@@ -52,25 +61,14 @@ export function containerSummary(c: Container, image: string, sizes?: { rw: numb
     ImageID: c.imageId,
     Command: cmd.map((a) => (/\s/.test(a) ? JSON.stringify(a) : a)).join(' '),
     Created: Math.floor(Date.parse(c.createdAt) / 1000),
-    Ports: [],
+    Ports: summaryPorts(c, net.ports),
     ...(sizes ? { SizeRw: sizes.rw, SizeRootFs: sizes.rootFs } : {}),
     Labels: c.config.Labels,
     State: c.state.status,
     Status: statusText(c),
     HostConfig: { NetworkMode: c.hostConfig.NetworkMode },
-    NetworkSettings: { Networks: networks(c) },
+    NetworkSettings: { Networks: networksMap(c, net.views) },
     Mounts: [],
-  };
-}
-
-function networks(c: Container) {
-  const mode = c.hostConfig.NetworkMode;
-  return {
-    [mode]: {
-      IPAMConfig: null, Links: null, Aliases: null, MacAddress: '', DriverOpts: null, GwPriority: 0, NetworkID: '',
-      EndpointID: '', Gateway: '', IPAddress: '', IPPrefixLen: 0, IPv6Gateway: '', GlobalIPv6Address: '',
-      GlobalIPv6PrefixLen: 0, DNSNames: null,
-    },
   };
 }
 
@@ -85,7 +83,7 @@ export interface InspectPaths {
   lowerDirs: string[];
 }
 
-export function containerInspect(c: Container, paths: InspectPaths, sizes?: { rw: number; rootFs: number }, execIds: string[] | null = null) {
+export function containerInspect(c: Container, paths: InspectPaths, net: ContainerNetworking, sizes?: { rw: number; rootFs: number }, execIds: string[] | null = null) {
   const [path = '', ...args] = commandOf(c.config);
   const s = c.state;
   const hostNetwork = c.hostConfig.NetworkMode === 'host';
@@ -128,11 +126,6 @@ export function containerInspect(c: Container, paths: InspectPaths, sizes?: { rw
     ...(sizes ? { SizeRw: sizes.rw, SizeRootFs: sizes.rootFs } : {}),
     Mounts: [],
     Config: c.config,
-    NetworkSettings: {
-      Bridge: '', SandboxID: '', SandboxKey: '', HairpinMode: false, LinkLocalIPv6Address: '', LinkLocalIPv6PrefixLen: 0,
-      Ports: {}, SecondaryIPAddresses: null, SecondaryIPv6Addresses: null, EndpointID: '', Gateway: '', GlobalIPv6Address: '',
-      GlobalIPv6PrefixLen: 0, IPAddress: '', IPPrefixLen: 0, IPv6Gateway: '', MacAddress: '',
-      Networks: networks(c),
-    },
+    NetworkSettings: networkSettings(c, net.views, net.ports),
   };
 }

@@ -35,11 +35,19 @@ import distributionRoutes from './distribution/inspect.js';
 import type { ContainerService } from '../../service/containers/service.js';
 import type { EventService } from '../../service/events.js';
 import type { ExecService } from '../../service/exec/service.js';
+import type { NetworkService } from '../../service/networks/service.js';
 import createExec from './exec/create.js';
 import startExec from './exec/start.js';
 import startExecWebsocket from './exec/start-ws.js';
 import inspectExec from './exec/inspect.js';
 import resizeExec from './exec/resize.js';
+import listNetworks from './networks/list.js';
+import inspectNetwork from './networks/inspect.js';
+import createNetwork from './networks/create.js';
+import removeNetwork from './networks/remove.js';
+import connectNetwork from './networks/connect.js';
+import disconnectNetwork from './networks/disconnect.js';
+import pruneNetworks from './networks/prune.js';
 
 export interface Services {
   system: SystemService;
@@ -48,6 +56,7 @@ export interface Services {
   containers: ContainerService;
   events: EventService;
   execs: ExecService;
+  networks: NetworkService;
 }
 
 export function registerRoutes(app: Api, services: Services): void {
@@ -57,5 +66,6 @@ export function registerRoutes(app: Api, services: Services): void {
     containerLogs, attachContainer, attachContainerWebsocket,
   ];
   const execRoutes = [createExec, startExec, startExecWebsocket, inspectExec, resizeExec];
-  for (const route of [ping, version, info, systemEvents, ...containerRoutes, ...execRoutes, loadImages, listImages, saveImages, createImage, pruneImages, imageNameRoutes, distributionRoutes]) route(app, services);
+  const networkRoutes = [listNetworks, inspectNetwork, createNetwork, removeNetwork, connectNetwork, disconnectNetwork, pruneNetworks];
+  for (const route of [ping, version, info, systemEvents, ...containerRoutes, ...execRoutes, ...networkRoutes, loadImages, listImages, saveImages, createImage, pruneImages, imageNameRoutes, distributionRoutes]) route(app, services);
 }

@@ -3,7 +3,9 @@
 
 import type { Container } from '../../domain/container.js';
 import { VALID_NAME, generateContainerId, generateName } from '../../domain/container-names.js';
-import { invalidArgument, notFound } from '../../domain/errors.js';
+import { invalidArgument } from '../../domain/errors.js';
+import type { EndpointConfig } from '../../domain/network.js';
+import { portRequests } from '../networks/port-bindings.js';
 import { hostHostName } from '../../runtime/container-files.js';
 import { MASKED_PATHS, READONLY_PATHS } from '../../runtime/container-spec.js';
 import { completeHostConfig, mergeConfig, type CreateRequest } from '../container-create-config.js';
@@ -12,7 +14,11 @@ import { unsupportedSettings } from './unsupported.js';
 
 const now = () => new Date().toISOString();
 
-export function buildContainer(deps: Pick<ContainerServiceDeps, 'store' | 'images' | 'runtime' | 'logDefaults'>, req: CreateRequest, name: string | undefined): { container: Container; warnings: string[] } {
+export function buildContainer(
+  deps: Pick<ContainerServiceDeps, 'store' | 'images' | 'runtime' | 'logDefaults' | 'networks'>,
+  req: CreateRequest,
+  name: string | undefined,
+): { container: Container; warnings: string[]; joins: NetworkJoin[] } {
   const { store, images, runtime } = deps;
   const image = images.get(req.Image);
   const config = mergeConfig(req, image.parsed.config ?? {});
@@ -20,7 +26,10 @@ export function buildContainer(deps: Pick<ContainerServiceDeps, 'store' | 'image
   const warnings: string[] = unsupportedSettings(config, hostConfig);
   const capWarning = runtime.capabilityWarning;
   if (capWarning) warnings.push(capWarning);
-  hostConfig.NetworkMode = networkMode(hostConfig.NetworkMode, warnings);
+  const networks = deps.networks.plan(hostConfig.NetworkMode, req.NetworkingConfig?.EndpointsConfig as Record<string, EndpointConfig> | null | undefined);
+  hostConfig.NetworkMode = networks.mode;
+  // Checked now, so a bad -p is a 400 at create rather than a failed start.
+  portRequests(hostConfig.PortBindings as Parameters<typeof portRequests>[0], hostConfig.PublishAllPorts === true, config.ExposedPorts);
   if (runtime.usernsEnabled) {
     // moby's wording (daemon/daemon_unix.go verifyPlatformContainerSettings).
     if (hostConfig.Privileged) {
@@ -52,16 +61,7 @@ export function buildContainer(deps: Pick<ContainerServiceDeps, 'store' | 'image
     restartCount: 0,
     state: { status: 'created', pid: 0, exitCode: 0, error: '', oomKilled: false, startedAt: null, finishedAt: null },
   };
-  return { container: c, warnings };
+  return { container: c, warnings, joins: networks.joins };
 }
 
-/** Network modes before bridge networking exists: none (also for default/bridge) and host. */
-function networkMode(mode: string, warnings: string[]): string {
-  if (mode === 'none' || mode === 'host') return mode;
-  if (mode === '' || mode === 'default' || mode === 'bridge') {
-    if (mode === 'bridge') warnings.push('bridge networking is not available in this kapald yet: the container gets network mode none');
-    return 'none';
-  }
-  if (mode.startsWith('container:')) throw invalidArgument(`network mode ${mode} is not supported by kapal yet`);
-  throw notFound(`network ${mode} not found`);
-}
+export type NetworkJoin = ReturnType<ContainerServiceDeps['networks']['plan']>['joins'][number];

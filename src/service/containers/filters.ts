@@ -1,4 +1,5 @@
-// GET /containers/json filters (id, name, label, status, ancestor, exited, before, since) and
+// GET /containers/json filters (id, name, label, status, ancestor, exited, before, since, network,
+// publish, expose) and
 // POST /containers/prune filters (until, label), validated like moby does.
 
 import type { Container } from '../../domain/container.js';
@@ -28,6 +29,18 @@ export interface ListContext {
   lookup(ref: string): Container;
   /** Image IDs an `ancestor` value names (the image and, by moby's rule, its descendants; here: itself). */
   ancestorIds(ref: string): Set<string>;
+  /** The networks the container is connected to. */
+  networks(c: Container): { id: string; name: string }[];
+  /** Its published host ports while it runs. */
+  published(c: Container): { proto: string; containerPort: number; hostPort: number }[];
+}
+
+/** moby's port filter value: `80`, `80/udp`, `8000-8010/tcp`. */
+function portMatcher(value: string): (port: number, proto: string) => boolean {
+  const m = /^(\d+)(?:-(\d+))?(?:\/(tcp|udp|sctp))?$/.exec(value);
+  if (!m) throw invalidArgument(`invalid filter '${value}'`);
+  const [from, to, proto] = [Number(m[1]), Number(m[2] ?? m[1]), m[3] ?? 'tcp'];
+  return (port, p) => p === proto && port >= from && port <= to;
 }
 
 export function containerMatches(c: Container, f: Map<string, string[]>, ctx: ListContext): boolean {
@@ -50,6 +63,21 @@ export function containerMatches(c: Container, f: Map<string, string[]>, ctx: Li
       }
     });
     if (!ok) return false;
+  }
+  if (has('network')) {
+    const on = ctx.networks(c);
+    if (!f.get('network')!.some((v) => on.some((n) => n.name === v || n.id.startsWith(v)))) return false;
+  }
+  if (has('publish')) {
+    const published = ctx.published(c);
+    if (!f.get('publish')!.map(portMatcher).some((m) => published.some((p) => m(p.hostPort, p.proto)))) return false;
+  }
+  if (has('expose')) {
+    const exposed = [
+      ...Object.keys(c.config.ExposedPorts ?? {}).map((k) => ({ port: Number(k.split('/')[0]), proto: k.split('/')[1] ?? 'tcp' })),
+      ...ctx.published(c).map((p) => ({ port: p.containerPort, proto: p.proto })),
+    ];
+    if (!f.get('expose')!.map(portMatcher).some((m) => exposed.some((p) => m(p.port, p.proto)))) return false;
   }
   if (has('before')) {
     const ref = ctx.lookup(f.get('before')![0]!);

@@ -9,6 +9,8 @@ import type { ContainerRuntime } from '../../runtime/container-runtime.js';
 import type { ContainerStore } from '../../store/container-store.js';
 import type { EventService } from '../events.js';
 import type { ImageService } from '../image-service.js';
+import type { ContainerEndpoints, EndpointView } from '../networks/endpoints.js';
+import type { PublishedPort } from '../../domain/network.js';
 import { diskUsage } from './disk-usage.js';
 import { checkFilters, containerMatches } from './filters.js';
 
@@ -25,6 +27,8 @@ export interface ContainerServiceDeps {
   /** Container events are published here, after the store has the change. */
   events: EventService;
   log: Logger;
+  /** The containers' side of networks: endpoints at create, addresses and ports at start. */
+  networks: ContainerEndpoints;
   /** kapald's log-driver and log-opts (json-file with no options when absent). */
   logDefaults?: LogConfig | undefined;
 }
@@ -57,15 +61,28 @@ export class ContainerQueries {
 
   list(opts: { all: boolean; limit: number; filters: Map<string, string[]> }): Container[] {
     checkFilters(opts.filters);
+    const net = opts.filters.has('network') || opts.filters.has('publish') || opts.filters.has('expose') ? this.deps.networks.snapshot() : undefined;
     const ctx = {
       lookup: (ref: string) => this.get(ref),
       ancestorIds: (ref: string) => new Set([this.deps.images.get(ref).id]),
+      networks: (c: Container) => net!.views(c.id).map((v) => ({ id: v.network.id, name: v.network.name })),
+      published: (c: Container) => net!.ports(c.id),
     };
     let out = this.deps.store.list().filter((c) => containerMatches(c, opts.filters, ctx));
     const showAll = opts.all || opts.limit > 0 || opts.filters.has('status') || opts.filters.has('exited') || opts.filters.has('before') || opts.filters.has('since');
     if (!showAll) out = out.filter((c) => isRunning(c.state.status));
     if (opts.limit > 0) out = out.slice(0, opts.limit);
     return out;
+  }
+
+  /** The container's endpoints and published ports (inspect). */
+  networking(c: Container): { views: EndpointView[]; ports: PublishedPort[] } {
+    return { views: this.deps.networks.endpointViews(c.id), ports: this.deps.networks.publishedPorts(c.id) };
+  }
+
+  /** Every container's, read once (docker ps). */
+  networkingOfAll(): ReturnType<ContainerEndpoints['snapshot']> {
+    return this.deps.networks.snapshot();
   }
 
   counts(): { running: number; paused: number; stopped: number } {

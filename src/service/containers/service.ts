@@ -5,6 +5,7 @@
 
 import type { Socket } from 'node:net';
 import type { Container, ContainerState } from '../../domain/container.js';
+import type { NetworkPlan } from '../../domain/network.js';
 import { isRunning, transition } from '../../domain/container-lifecycle.js';
 import { KapalError, conflict, invalidArgument, notFound, notModified } from '../../domain/errors.js';
 import { DEFAULT_DETACH_KEYS } from '../../domain/detach-keys.js';
@@ -41,11 +42,14 @@ export class ContainerService extends ContainerQueries {
 
   create(req: CreateRequest, name: string | undefined): { Id: string; Warnings: string[] } {
     const { store, runtime } = this.deps;
-    const { container, warnings } = buildContainer(this.deps, req, name);
+    const { container, warnings, joins } = buildContainer(this.deps, req, name);
     runtime.validate(container);
     runtime.prepare(container.id);
     try {
-      store.insert(container);
+      this.deps.networks.inTransaction(() => {
+        store.insert(container);
+        this.deps.networks.record(container.id, container.name.slice(1), joins);
+      });
     } catch (err) {
       runtime.destroy(container.id);
       throw err;
@@ -136,16 +140,21 @@ export class ContainerService extends ContainerQueries {
     this.pendingAttach.delete(id);
     let monitorSocket: Socket | undefined;
     let launched;
+    let network: NetworkPlan | undefined;
     try {
+      network = await this.deps.networks.prepareStart(c);
       // Before SHIM_GO: the shim reads these clients' CLIENT_ATTACH (and queued stdin) before the
-      // process runs, so even `echo hi` reaches them.
-      launched = await this.deps.runtime.start(c, this.deps.images.layerPaths(image), async (connect) => {
+      // process runs, so even `echo hi` reaches them; the veths are in the child's netns.
+      launched = await this.deps.runtime.start(c, this.deps.images.layerPaths(image), network, async (connect, pid) => {
+        const attached = network?.attach(pid);
         monitorSocket = await connect();
         for (const s of sessions) s.connect(await connect());
+        await attached;
       });
     } catch (err) {
       monitorSocket?.destroy();
       for (const s of sessions) s.end();
+      if (network) await this.deps.networks.stopped(c.id).catch((e) => this.deps.log.warn({ err: e, container: c.id }, 'network clean-up after a failed start failed'));
       throw this.startFailed(c, err);
     }
     const state: ContainerState = { ...c.state, status: started, pid: launched.pid, exitCode: 0, error: '', oomKilled: false, startedAt: now() };
@@ -160,18 +169,28 @@ export class ContainerService extends ContainerQueries {
   }
 
   private startFailed(c: Container, err: unknown): KapalError | unknown {
-    if (!(err instanceof ShimStartError)) {
+    let exitCode: number;
+    let failure: KapalError | unknown;
+    if (err instanceof ShimStartError) {
+      const f = startFailure(err.message);
+      this.deps.store.setState(c.id, { ...c.state, exitCode: f.exitCode, error: f.text });
+      exitCode = f.exitCode;
+      failure = f.error;
+    } else if (err instanceof KapalError) {
+      // The start was refused before anything ran (its network, a taken port): moby records 128.
+      this.deps.store.setState(c.id, { ...c.state, exitCode: 128, error: err.message });
+      exitCode = 128;
+      failure = err;
+    } else {
       this.deps.log.error({ err, container: c.id }, 'container start failed');
       return err;
     }
-    const failure = startFailure(err.message);
-    this.deps.store.setState(c.id, { ...c.state, exitCode: failure.exitCode, error: failure.text });
-    this.waiters.exited(c.id, failure.exitCode, null);
+    this.waiters.exited(c.id, exitCode, null);
     if (c.hostConfig.AutoRemove) {
       const latest = this.deps.store.get(c.id);
       if (latest) this.destroy(latest);
     }
-    return failure.error;
+    return failure;
   }
 
   /** Follows a running container through its shim until it exits. */
@@ -197,6 +216,7 @@ export class ContainerService extends ContainerQueries {
       this.deps.log.warn({ err, container: id }, 'cleanup after exit failed');
     }
     this.deps.store.setState(id, state);
+    this.deps.networks.stopped(id).catch((err) => this.deps.log.warn({ err, container: id }, 'network clean-up after exit failed'));
     if (state.oomKilled) this.deps.events.container(c, 'oom');
     this.deps.events.container(c, 'die', { exitCode: String(state.exitCode), execDuration: String(secondsBetween(c.state.startedAt, state.finishedAt)) });
     this.waiters.exited(id, state.exitCode);

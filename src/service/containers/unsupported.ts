@@ -29,7 +29,6 @@ const SHARED_NAMESPACES: [keyof HostConfig | string, string, string[]][] = [
 
 /** Accepted with a warning: the container runs, without this. */
 const WARNED: [string[], string][] = [
-  [['PortBindings', 'PublishAllPorts'], 'ports are not published: kapal has no bridge networking yet'],
   [['Memory', 'MemorySwap', 'MemoryReservation', 'KernelMemory', 'OomKillDisable'], 'memory limits are not applied yet: limitation discarded'],
   [['NanoCpus', 'CpuShares', 'CpuPeriod', 'CpuQuota', 'CpusetCpus', 'CpusetMems', 'CpuRealtimePeriod', 'CpuRealtimeRuntime'], 'CPU limits are not applied yet: limitation discarded'],
   [['PidsLimit'], 'the pids limit is not applied yet: limitation discarded'],

@@ -15,6 +15,6 @@ export default function inspectContainer(app: Api, { containers, execs }: Servic
       const rw = containers.sizeRw(c);
       sizes = { rw, rootFs: rw + containers.imageSize(c) };
     }
-    return reply.type(JSON_TYPE).send(containerInspect(c, containers.paths(c), sizes, execs.idsOf(c.id)));
+    return reply.type(JSON_TYPE).send(containerInspect(c, containers.paths(c), containers.networking(c), sizes, execs.idsOf(c.id)));
   });
 }
