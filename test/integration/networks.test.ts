@@ -188,6 +188,9 @@ t.test('published ports: DNAT and the proxy, a taken port fails the start cleanl
   t.equal((await removed).json().StatusCode, 128, 'docker run --rm gets its answer: the container is removed');
   t.equal((await d.request('GET', `/containers/${autoRemove}/json`)).status, 404);
 
+  t.equal((await post(d, `/containers/${web}/restart?t=0`)).status, 204, 'a restart binds the port again at once');
+  await waitFor(async () => (await get(`http://127.0.0.1:${port}/hostname`).catch(() => '')) === `${web.slice(0, 12)}\n`, 5000, 'the page after the restart');
+
   // kapald dies: the container lives on; the next kapald binds the port again.
   await d.stop('SIGKILL');
   t.ok(await canBind(port), 'the proxy died with kapald');
@@ -230,4 +233,9 @@ t.test('at start kapald removes bridges of its own that no network uses, and no 
   await again.request('DELETE', `/containers/${id}?force=1`);
   await waitFor(() => !links().includes(`"${veth}"`), 5000, 'the veth to go');
   t.pass('no veth left');
+
+  const bridge = JSON.parse(execFileSync('cat', [`${d.dir}/daemon.json`], { encoding: 'utf8' })).bridge as string;
+  execFileSync('ip', ['link', 'del', bridge]);
+  const healed = await run(again, { Cmd: ['ip', 'route'] });
+  t.match(healed.stdout, /default via/, 'a bridge removed behind kapald\'s back is made again at the next start');
 });

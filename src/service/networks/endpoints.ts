@@ -8,7 +8,7 @@ import { isRunning } from '../../domain/container-lifecycle.js';
 import { forbidden, invalidArgument, KapalError, notFound } from '../../domain/errors.js';
 import { ipToNumber, parseSubnet } from '../../domain/ipv4.js';
 import { mtuOf, prefixLengthOf, type Endpoint, type EndpointConfig, type Network, type NetworkPlan, type PublishedPort } from '../../domain/network.js';
-import type { VethRequest } from '../../runtime/network/links.js';
+import { HostLinks, type VethRequest } from '../../runtime/network/links.js';
 import { PortInUseError } from '../../runtime/network/port-proxy.js';
 import { inSubnet, nextAddress } from './ipam.js';
 import { portRequests } from './port-bindings.js';
@@ -33,6 +33,8 @@ export class ContainerEndpoints {
   constructor(
     private readonly deps: NetworkServiceDeps,
     private readonly rules: () => Promise<void>,
+    /** Creates a network's bridge again when something removed it behind kapald's back. */
+    private readonly ensureBridge: (n: Network) => Promise<void>,
   ) {}
 
   private find(ref: string): Network | undefined {
@@ -104,6 +106,7 @@ export class ContainerEndpoints {
       views = this.endpointViews(c.id);
     }
     const bridged = views.filter((v) => v.network.driver === 'bridge');
+    for (const v of bridged) if (!HostLinks.exists(v.network.bridge!)) await this.ensureBridge(v.network);
     const veths: VethRequest[] = [];
     store.transaction(() => {
       bridged.forEach((v, i) => {

@@ -61,7 +61,7 @@ export class NetworkService {
   readonly endpoints: ContainerEndpoints;
 
   constructor(private readonly deps: NetworkServiceDeps) {
-    this.endpoints = new ContainerEndpoints(deps, () => this.rules());
+    this.endpoints = new ContainerEndpoints(deps, () => this.rules(), (n) => this.ensureBridge(n));
   }
 
   // ---- start: the predefined networks, the machine reconciled with the store ----------------------
