@@ -161,6 +161,8 @@ t.test('connect and disconnect a running container; a missing network fails the 
   const start = await post(d, `/containers/${orphan}/start`);
   t.equal(start.status, 404);
   t.equal(start.json().message, 'failed to set up container networking: network missing not found');
+  const hostPorts = await post(d, '/containers/create', { Image: 'busybox', HostConfig: { NetworkMode: 'host', PortBindings: { '80/tcp': [{ HostPort: '8080' }] } } });
+  t.same(hostPorts.json().Warnings, ['Published ports are discarded when using host network mode']);
   const staticIp = await create(d, { Cmd: ['true'], NetworkingConfig: { EndpointsConfig: { bridge: { IPAMConfig: { IPv4Address: '10.99.0.9' } } } } }).catch((e: Error) => e.message);
   t.match(staticIp, /user specified IP address is supported on user defined networks only/);
 });

@@ -29,7 +29,8 @@ export function buildContainer(
   const networks = deps.networks.plan(hostConfig.NetworkMode, req.NetworkingConfig?.EndpointsConfig as Record<string, EndpointConfig> | null | undefined);
   hostConfig.NetworkMode = networks.mode;
   // Checked now, so a bad -p is a 400 at create rather than a failed start.
-  portRequests(hostConfig.PortBindings as Parameters<typeof portRequests>[0], hostConfig.PublishAllPorts === true, config.ExposedPorts);
+  const ports = portRequests(hostConfig.PortBindings as Parameters<typeof portRequests>[0], hostConfig.PublishAllPorts === true, config.ExposedPorts);
+  if (ports.length > 0 && (networks.mode === 'host' || networks.mode === 'none')) warnings.push(`Published ports are discarded when using ${networks.mode} network mode`);
   if (runtime.usernsEnabled) {
     // moby's wording (daemon/daemon_unix.go verifyPlatformContainerSettings).
     if (hostConfig.Privileged) {
