@@ -1,7 +1,7 @@
 // npm run bench [-- --quick]: measures kapal on this machine and prints a markdown table; the
 // JSON goes to bench/results/ with the machine's facts. Numbers, never pass/fail.
 
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { machineFacts, ROOT, type Stats } from './harness.js';
 import { benchImages } from './images.js';
@@ -25,6 +25,10 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     void cleanUpAll().finally(() => process.exit(130));
   });
 }
+
+// kapald turns IP forwarding on, as dockerd does; a benchmark leaves the machine as it found it.
+const forwarding = readFileSync('/proc/sys/net/ipv4/ip_forward', 'utf8');
+process.on('exit', () => writeFileSync('/proc/sys/net/ipv4/ip_forward', forwarding));
 
 const facts = machineFacts();
 const images = await benchImages(quick);
