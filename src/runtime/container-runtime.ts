@@ -7,10 +7,14 @@ import path from 'node:path';
 import type { Socket } from 'node:net';
 import type { Container } from '../domain/container.js';
 import type { NetworkPlan } from '../domain/network.js';
+import { checkLimits, limitsOf, type ResourceLimits } from '../domain/resources.js';
+import { limitWarnings } from './cgroups/limits.js';
+import { networkStats, sampleV1, sampleV2, type StatsSample } from './cgroups/stats.js';
 import { buildShimSpec } from './container-spec.js';
 import { CAP_MKNOD, boundingCapabilities } from './capabilities.js';
 import { containerFiles, writeNetworkFiles } from './container-files.js';
 import type { ContainerLayout } from './container-layout.js';
+import { availableParallelism } from 'node:os';
 import type { CgroupDriver } from './cgroups/driver.js';
 import { launchShim, ShimStartError, type LaunchResult } from './shim/launcher.js';
 import { encodeExecSpec, encodeSpec } from './shim/spec.js';
@@ -19,6 +23,19 @@ import type { ExecProcess } from '../domain/exec.js';
 import { connectShimSocket, readExitFile } from './shim/connection.js';
 import type { ShimExit } from './shim/protocol.js';
 import type { UsernsRemap } from './userns.js';
+
+/** The CPUs and memory nodes containers may use (kapald's cpuset), for moby's checks. */
+function hostCpus(): { cpus: number; cpusetCpus: string; cpusetMems: string } {
+  const read = (file: string, fallback: string) => {
+    try {
+      return readFileSync(file, 'utf8').trim() || fallback;
+    } catch {
+      return fallback;
+    }
+  };
+  const cpus = availableParallelism();
+  return { cpus, cpusetCpus: read('/sys/fs/cgroup/cpuset/cpuset.cpus', read('/sys/fs/cgroup/cpuset.cpus.effective', `0-${cpus - 1}`)), cpusetMems: read('/sys/fs/cgroup/cpuset/cpuset.mems', read('/sys/fs/cgroup/cpuset.mems.effective', '0')) };
+}
 
 export interface RuntimeDeps {
   layout: ContainerLayout;
@@ -91,7 +108,7 @@ export class ContainerRuntime {
     const l = this.deps.layout;
     const stateDir = l.stateDir(c.id);
     rmSync(stateDir, { recursive: true, force: true });
-    const cg = this.deps.cgroups.create(c.id, { privileged: c.hostConfig.Privileged });
+    const cg = this.deps.cgroups.create(c.id, { privileged: c.hostConfig.Privileged, limits: limitsOf(c.hostConfig) });
     try {
       const binds = containerFiles(l, c.id, {
         hostname: c.config.Hostname,
@@ -144,6 +161,29 @@ export class ContainerRuntime {
   updateNetworkFiles(c: Container, hostsEntries: { ip: string; names: string[] }[], nameservers: string[] | undefined): void {
     if (c.hostConfig.NetworkMode === 'host') return;
     writeNetworkFiles(this.deps.layout, c.id, hostsEntries, nameservers);
+  }
+
+  /** One stats sample of a running container: its cgroups and its network namespace (via `pid`). */
+  statsSample(id: string, pid: number): StatsSample {
+    const cg = this.deps.cgroups;
+    const sample = cg.version === 1 ? sampleV1((controller) => cg.controllerDir(id, controller)) : sampleV2(cg.paths(id).dirs[0]!);
+    const networks = networkStats(pid);
+    return networks && Object.keys(networks).length > 0 ? { ...sample, networks } : sample;
+  }
+
+  /** Applies new limits to a running container's cgroups. */
+  updateLimits(id: string, limits: ResourceLimits): void {
+    this.deps.cgroups.update(id, limits);
+  }
+
+  /** What the limits would not do on this host (moby's warnings), and moby's checks of them. */
+  checkLimits(limits: ResourceLimits): string[] {
+    checkLimits(limits, hostCpus());
+    return limitWarnings(limits, this.deps.cgroups.features);
+  }
+
+  get cgroups(): CgroupDriver {
+    return this.deps.cgroups;
   }
 
   /** The exit the exec's shim wrote, once the process exited. */

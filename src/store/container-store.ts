@@ -1,7 +1,7 @@
 // Containers in SQLite: one row each, config and host config as JSON, state in columns. A name
 // taken twice is the UNIQUE constraint's job, turned into docker's Conflict here.
 
-import type { Container, ContainerState, ContainerStatus } from '../domain/container.js';
+import type { Container, ContainerState, ContainerStatus, HostConfig } from '../domain/container.js';
 import { conflict, notFound } from '../domain/errors.js';
 import type { Db } from './database.js';
 
@@ -69,6 +69,7 @@ export class ContainerStore {
                 oom_killed = @oomKilled, started_at = @startedAt, finished_at = @finishedAt WHERE id = @id`,
       ),
       rename: db.prepare<[string, string]>('UPDATE containers SET name = ? WHERE id = ?'),
+      setHostConfig: db.prepare<[string, string]>('UPDATE containers SET host_config = ? WHERE id = ?'),
       remove: db.prepare<[string]>('DELETE FROM containers WHERE id = ?'),
       countByStatus: db.prepare<[], { status: ContainerStatus; n: number }>('SELECT status, count(*) AS n FROM containers GROUP BY status'),
     };
@@ -136,6 +137,11 @@ export class ContainerStore {
 
   remove(id: string): void {
     this.q.remove.run(id);
+  }
+
+  /** docker update: new limits (or restart policy) kept with the container. */
+  setHostConfig(id: string, hostConfig: HostConfig): void {
+    if (this.q.setHostConfig.run(JSON.stringify(hostConfig), id).changes === 0) throw notFound(`No such container: ${id}`);
   }
 }
 

@@ -13,12 +13,13 @@ import { CgroupsV1 } from '../../src/runtime/cgroups/v1.js';
 import { readV1Hierarchies } from '../../src/runtime/cgroups/hierarchies.js';
 import type { CgroupDriver } from '../../src/runtime/cgroups/driver.js';
 import { removeCgroupParent } from '../helpers/leftovers.js';
+import { limitsOf } from '../../src/domain/resources.js';
 
 const UNIFIED = '/sys/fs/cgroup/unified';
 const hasUnified = existsSync(path.join(UNIFIED, 'cgroup.procs'));
 
 async function exercise(t: Test, driver: CgroupDriver, id: string): Promise<void> {
-  const cg = driver.create(id, { privileged: false });
+  const cg = driver.create(id, { privileged: false, limits: limitsOf({}) });
   t.ok(cg.dirs.length > 0 && cg.dirs.every((d) => existsSync(d)), 'the directories exist');
   // A process that keeps writing: while frozen, its output file must not grow.
   const dir = mkdtempSync(path.join(os.tmpdir(), 'kapal-test-cgroups-'));
@@ -70,10 +71,34 @@ t.test('cgroup v1 driver: create with device rules, freeze, thaw, remove', async
   t.equal(driver.confinesDevices, true);
   const devices = driver.paths('c1').dirs.find((d) => d.includes('/devices/'));
   await exercise(t, driver, 'c1');
-  const again = driver.create('c2', { privileged: false });
+  const again = driver.create('c2', { privileged: false, limits: limitsOf({}) });
   t.teardown(() => driver.remove('c2'));
   const rules = readFileSync(path.join(again.dirs.find((d) => d.includes('/devices/'))!, 'devices.list'), 'utf8');
   t.match(rules, /^c 1:3 rwm$/m, 'docker\'s allow list');
   t.notMatch(rules, /^a \*:\* rwm$/m, 'not everything');
   t.ok(devices);
+});
+
+t.test('cgroup v1 driver: limits reach the kernel, update changes them, a refused write leaves nothing behind', async (t) => {
+  const parent = `kapal-test-v1l-${process.pid}`;
+  t.teardown(() => removeCgroupParent(parent));
+  const driver = new CgroupsV1(readV1Hierarchies(), parent);
+  driver.create('c1', { privileged: false, limits: limitsOf({ Memory: 32 << 20, NanoCpus: 5e8, PidsLimit: 20, CpusetCpus: '0', CpuShares: 512 }) });
+  t.teardown(() => driver.remove('c1'));
+  const file = (controller: string, name: string) => readFileSync(path.join(driver.controllerDir('c1', controller)!, name), 'utf8').trim();
+  t.equal(file('memory', 'memory.limit_in_bytes'), String(32 << 20));
+  if (driver.features.swap) t.equal(file('memory', 'memory.memsw.limit_in_bytes'), String(64 << 20), 'swap: as much again');
+  t.equal(file('cpu', 'cpu.cfs_quota_us'), '50000');
+  t.equal(file('cpu', 'cpu.cfs_period_us'), '100000');
+  t.equal(file('cpu', 'cpu.shares'), '512');
+  t.equal(file('pids', 'pids.max'), '20');
+  t.equal(file('cpuset', 'cpuset.cpus'), '0');
+  driver.update('c1', limitsOf({ Memory: 128 << 20, MemorySwap: 256 << 20, PidsLimit: -1 }));
+  t.equal(file('memory', 'memory.limit_in_bytes'), String(128 << 20), 'raised above the old swap limit: the order of writes works');
+  t.equal(file('pids', 'pids.max'), 'max');
+  driver.update('c1', limitsOf({ Memory: 16 << 20 }));
+  t.equal(file('memory', 'memory.limit_in_bytes'), String(16 << 20), 'and lowered again');
+
+  t.throws(() => driver.create('c2', { privileged: false, limits: limitsOf({ CpusetCpus: '0-63' }) }), /cgroup: write 0-63 to cpuset.cpus/);
+  t.notOk(driver.paths('c2').dirs.some((d) => existsSync(d)), 'no directory of the failed create is left');
 });

@@ -52,13 +52,13 @@ t.test('HostConfig is completed with docker\'s defaults, empty values meaning de
   t.throws(() => completeHostConfig({ AutoRemove: true, RestartPolicy: { Name: 'always' } }), /AutoRemove/);
 });
 
-t.test('settings kapal cannot honour yet: data and isolation ones are refused, limits warned about', async (t) => {
+t.test('settings kapal cannot honour yet: data and isolation ones are refused, the rest warned about', async (t) => {
   const base = mergeConfig({ Image: 'b' }, busybox);
   const cli = completeHostConfig({ Binds: null, Dns: [], DnsOptions: [], Ulimits: [], PidMode: '', IpcMode: '', CgroupnsMode: '', MemorySwappiness: -1, PidsLimit: 0, OomKillDisable: false, PortBindings: {} });
   t.same(unsupportedSettings(base, cli), [], 'what the docker CLI sends by default is fine');
   t.throws(() => unsupportedSettings(base, completeHostConfig({ Binds: ['/tmp:/x'] })), { kind: 'InvalidArgument', message: /bind mounts .* not supported by kapal yet/ });
   t.throws(() => unsupportedSettings(base, completeHostConfig({ PidMode: 'host' })), { message: '--pid=host is not supported by kapal yet' });
-  const warned = unsupportedSettings(base, completeHostConfig({ Memory: 67108864, PortBindings: { '80/tcp': [{ HostPort: '8080' }] }, RestartPolicy: { Name: 'always' } }));
-  t.match(warned, [/memory limits are not applied yet/, /restart policy "always" is not applied yet/]);
-  t.notOk(warned.some((w) => /port/.test(w)), 'ports are published: no warning');
+  const warned = unsupportedSettings(base, completeHostConfig({ Memory: 67108864, PortBindings: { '80/tcp': [{ HostPort: '8080' }] }, RestartPolicy: { Name: 'always' }, BlkioDeviceReadBps: [{ Path: '/dev/sda', Rate: 1 }] }));
+  t.match(warned, [/per-device block IO limits are not applied yet/, /restart policy "always" is not applied yet/]);
+  t.notOk(warned.some((w) => /port|memory/.test(w)), 'ports and memory limits are applied: no warning');
 });

@@ -20,6 +20,8 @@ import topContainer from './containers/top.js';
 import pruneContainers from './containers/prune.js';
 import resizeContainer from './containers/resize.js';
 import waitContainer from './containers/wait.js';
+import updateContainer from './containers/update.js';
+import containerStats from './containers/stats.js';
 import containerLogs from './containers/logs.js';
 import attachContainer from './containers/attach.js';
 import attachContainerWebsocket from './containers/attach-ws.js';
@@ -63,7 +65,8 @@ export function registerRoutes(app: Api, services: Services): void {
   const containerRoutes = [
     createContainer, startContainer, stopContainer, restartContainer, killContainer, pauseContainer, renameContainer,
     removeContainer, listContainers, inspectContainer, topContainer, pruneContainers, resizeContainer, waitContainer,
-    containerLogs, attachContainer, attachContainerWebsocket,
+    containerLogs, attachContainer, attachContainerWebsocket, updateContainer,
+    containerStats,
   ];
   const execRoutes = [createExec, startExec, startExecWebsocket, inspectExec, resizeExec];
   const networkRoutes = [listNetworks, inspectNetwork, createNetwork, removeNetwork, connectNetwork, disconnectNetwork, pruneNetworks];

@@ -10,6 +10,22 @@ const command = z.union([stringList, z.string()]).nullable().optional();
 const labels = z.record(z.string(), z.string()).nullable().optional();
 const emptyObjectMap = z.record(z.string(), z.looseObject({})).nullable().optional();
 
+/** The resource limits of create and update (moby's checks of their values are the service's). */
+export const limitFields = {
+  Memory: z.number().int().min(0).optional(),
+  MemorySwap: z.number().int().min(-1).optional(),
+  MemoryReservation: z.number().int().min(0).optional(),
+  NanoCpus: z.number().int().min(0).optional(),
+  CpuShares: z.number().int().min(0).optional(),
+  CpuPeriod: z.number().int().min(0).optional(),
+  CpuQuota: z.number().int().min(-1).optional(),
+  CpusetCpus: z.string().optional(),
+  CpusetMems: z.string().optional(),
+  PidsLimit: z.number().int().min(-1).nullable().optional(),
+  BlkioWeight: z.number().int().min(0).max(65535).optional(),
+  OomKillDisable: z.boolean().nullable().optional(),
+};
+
 export const hostConfigSchema = z.looseObject({
   Binds: stringList.nullable().optional(),
   NetworkMode: z.string().optional(),
@@ -25,9 +41,7 @@ export const hostConfigSchema = z.looseObject({
   ReadonlyRootfs: z.boolean().optional(),
   CapAdd: stringList.nullable().optional(),
   CapDrop: stringList.nullable().optional(),
-  Memory: z.number().int().min(0).optional(),
-  NanoCpus: z.number().int().min(0).optional(),
-  PidsLimit: z.number().int().nullable().optional(),
+  ...limitFields,
   ShmSize: z.number().int().min(0).optional(),
   LogConfig: z.looseObject({ Type: z.string().optional(), Config: z.record(z.string(), z.string()).nullable().optional() }).optional(),
 });

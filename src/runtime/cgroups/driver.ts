@@ -1,11 +1,14 @@
 // What the runtime needs from cgroups, whichever version the host runs: a directory set per
 // container to put its first process in, its processes, freezing, and removal.
 
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { detectCgroupVersion } from '../host-facts.js';
 import { readV1Hierarchies } from './hierarchies.js';
 import { CgroupsV1 } from './v1.js';
 import { CgroupsV2, readV2Mount } from './v2.js';
+import type { CgroupFeatures, CgroupWrite } from './limits.js';
+import type { ResourceLimits } from '../../domain/resources.js';
 
 export interface ContainerCgroups {
   /** Every directory the container's first process is written into. */
@@ -15,13 +18,20 @@ export interface ContainerCgroups {
 
 export interface CgroupDriver {
   readonly version: 1 | 2;
+  /** Which limits this host can apply (the rest are warned about at create). */
+  readonly features: CgroupFeatures;
   /**
    * Whether device access is confined (v1's devices controller). Without it kapal drops
    * CAP_MKNOD, so a container cannot make nodes for host devices.
    */
   readonly confinesDevices: boolean;
   paths(id: string): ContainerCgroups;
-  create(id: string, opts: { privileged: boolean }): ContainerCgroups;
+  /** The container's cgroups with its limits; nothing is left behind when a write fails. */
+  create(id: string, opts: { privileged: boolean; limits: ResourceLimits }): ContainerCgroups;
+  /** New limits for a running container (docker update). */
+  update(id: string, limits: ResourceLimits): void;
+  /** The container's directory of a controller (stats), if that controller is there. */
+  controllerDir(id: string, controller: string): string | undefined;
   remove(id: string): void;
   pids(id: string): number[];
   setFrozen(id: string, frozen: boolean): Promise<void>;
@@ -39,6 +49,20 @@ export function readProcs(file: string): number[] {
     return readFileSync(file, 'utf8').split('\n').filter(Boolean).map(Number);
   } catch {
     return [];
+  }
+}
+
+/** Applies `writes`; `dirOf` names the directory of a write's controller (undefined: skipped). */
+export function applyWrites(writes: CgroupWrite[], dirOf: (w: CgroupWrite) => string | undefined): void {
+  for (const w of writes) {
+    const dir = dirOf(w);
+    if (!dir) continue;
+    try {
+      writeFileSync(path.join(dir, w.file), w.value);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code ?? '';
+      throw new Error(`cgroup: write ${w.value} to ${w.file}: ${code === 'EBUSY' ? 'device or resource busy (the container uses more than that)' : (err as Error).message}`, { cause: err });
+    }
   }
 }
 

@@ -5,7 +5,9 @@
 import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { CgroupDriver, ContainerCgroups } from './driver.js';
-import { readProcs, removeCgroupDir } from './driver.js';
+import { applyWrites, readProcs, removeCgroupDir } from './driver.js';
+import { v1Writes, type CgroupFeatures } from './limits.js';
+import type { ResourceLimits } from '../../domain/resources.js';
 import type { CgroupHierarchy } from './hierarchies.js';
 
 /** moby's default device rules (oci/devices_linux.go, DefaultSpec). */
@@ -27,6 +29,28 @@ export class CgroupsV1 implements CgroupDriver {
     return this.find('devices') !== undefined;
   }
 
+  get features(): CgroupFeatures {
+    const has = (controller: string, file: string) => {
+      const h = this.find(controller);
+      return h !== undefined && existsSync(path.join(h.mount, file));
+    };
+    return {
+      swap: has('memory', 'memory.memsw.limit_in_bytes'),
+      blkioWeight: has('blkio', 'blkio.weight'),
+      oomKillDisable: this.find('memory') !== undefined,
+      cpuset: this.find('cpuset') !== undefined,
+    };
+  }
+
+  controllerDir(id: string, controller: string): string | undefined {
+    const h = this.find(controller);
+    return h && this.dir(h, id);
+  }
+
+  update(id: string, limits: ResourceLimits): void {
+    applyWrites(v1Writes(limits, this.features), (w) => this.controllerDir(id, w.controller));
+  }
+
   private base(h: CgroupHierarchy): string {
     const rel = this.parent?.startsWith('/') ? this.parent : path.posix.join(h.own, this.parent ?? 'kapal');
     return path.join(h.mount, rel);
@@ -46,7 +70,7 @@ export class CgroupsV1 implements CgroupDriver {
   }
 
   /** Creates the container's directories and its device rules; undone by remove(). */
-  create(id: string, opts: { privileged: boolean }): ContainerCgroups {
+  create(id: string, opts: { privileged: boolean; limits: ResourceLimits }): ContainerCgroups {
     try {
       for (const h of this.hierarchies) {
         const dir = this.dir(h, id);
@@ -54,6 +78,7 @@ export class CgroupsV1 implements CgroupDriver {
         else mkdirSync(dir, { recursive: true });
         if (h.controllers.includes('devices')) this.deviceRules(dir, opts.privileged);
       }
+      this.update(id, opts.limits);
     } catch (err) {
       this.remove(id);
       throw err;

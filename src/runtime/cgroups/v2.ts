@@ -5,7 +5,9 @@
 import { mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { CgroupDriver, ContainerCgroups } from './driver.js';
-import { readProcs, removeCgroupDir } from './driver.js';
+import { applyWrites, readProcs, removeCgroupDir } from './driver.js';
+import { v2Writes, type CgroupFeatures } from './limits.js';
+import type { ResourceLimits } from '../../domain/resources.js';
 
 export interface V2Mount {
   mount: string;
@@ -36,9 +38,83 @@ export class CgroupsV2 implements CgroupDriver {
     return { dirs: [this.dir(id)], memory: undefined };
   }
 
-  create(id: string): ContainerCgroups {
-    mkdirSync(this.dir(id), { recursive: true });
+  /** The controllers the containers' parent may hand down (its cgroup.controllers). */
+  private available(): Set<string> {
+    try {
+      return new Set(readFileSync(path.join(path.dirname(this.dir('x')), 'cgroup.controllers'), 'utf8').trim().split(/\s+/));
+    } catch {
+      try {
+        return new Set(readFileSync(path.join(this.unified.mount, 'cgroup.controllers'), 'utf8').trim().split(/\s+/));
+      } catch {
+        return new Set();
+      }
+    }
+  }
+
+  get features(): CgroupFeatures {
+    const c = this.available();
+    return { swap: c.has('memory'), blkioWeight: c.has('io'), oomKillDisable: false, cpuset: c.has('cpuset') };
+  }
+
+  controllerDir(id: string, controller: string): string | undefined {
+    return controller === 'cpuacct' || this.available().has(controller) ? this.dir(id) : undefined;
+  }
+
+  /**
+   * The parent gets the controllers the limits need in its cgroup.subtree_control (it holds no
+   * process: kapald stays in its own cgroup, above it), then the container its directory.
+   */
+  create(id: string, opts: { privileged: boolean; limits: ResourceLimits }): ContainerCgroups {
+    const dir = this.dir(id);
+    mkdirSync(dir, { recursive: true });
+    try {
+      this.delegate(path.dirname(dir));
+      this.update(id, opts.limits);
+    } catch (err) {
+      this.remove(id);
+      throw err;
+    }
     return this.paths(id);
+  }
+
+  private delegated = false;
+
+  /**
+   * The controllers limits need, handed down from the mount's root to `parent` (each level's
+   * cgroup.subtree_control). v2 lets a cgroup hand controllers down only while no process sits
+   * in it, so kapald first moves itself from its own cgroup into a leaf of it, `kapald`, when
+   * the containers live below its own cgroup (the default; a systemd unit with Delegate=yes).
+   */
+  private delegate(parent: string): void {
+    if (this.delegated) return;
+    const wanted = ['cpu', 'cpuset', 'io', 'memory', 'pids'];
+    const ownDir = path.join(this.unified.mount, this.unified.own);
+    if (parent.startsWith(`${ownDir}/`) && this.unified.own !== '/' && readProcs(path.join(ownDir, 'cgroup.procs')).length > 0) {
+      mkdirSync(path.join(ownDir, 'kapald'), { recursive: true });
+      writeFileSync(path.join(ownDir, 'kapald', 'cgroup.procs'), String(process.pid));
+    }
+    const levels: string[] = [];
+    for (let d = parent; d.startsWith(this.unified.mount) && d.length > this.unified.mount.length; d = path.dirname(d)) levels.unshift(d);
+    for (const level of [path.dirname(levels[0] ?? parent), ...levels]) {
+      let offered: Set<string>;
+      try {
+        offered = new Set(readFileSync(path.join(level, 'cgroup.controllers'), 'utf8').trim().split(/\s+/));
+      } catch {
+        continue;
+      }
+      const enable = wanted.filter((c) => offered.has(c));
+      try {
+        if (enable.length > 0) writeFileSync(path.join(level, 'cgroup.subtree_control'), enable.map((c) => `+${c}`).join(' '));
+      } catch {
+        // A level with processes of its own (not ours to move): limits that need these
+        // controllers then fail with the file they could not write.
+      }
+    }
+    this.delegated = true;
+  }
+
+  update(id: string, limits: ResourceLimits): void {
+    applyWrites(v2Writes(limits, this.features), (w) => this.controllerDir(id, w.controller));
   }
 
   remove(id: string): void {

@@ -5,6 +5,7 @@ import type { Container } from '../../domain/container.js';
 import { VALID_NAME, generateContainerId, generateName } from '../../domain/container-names.js';
 import { invalidArgument } from '../../domain/errors.js';
 import type { EndpointConfig } from '../../domain/network.js';
+import { limitsOf } from '../../domain/resources.js';
 import { portRequests } from '../networks/port-bindings.js';
 import { hostHostName } from '../../runtime/container-files.js';
 import { MASKED_PATHS, READONLY_PATHS } from '../../runtime/container-spec.js';
@@ -24,6 +25,9 @@ export function buildContainer(
   const config = mergeConfig(req, image.parsed.config ?? {});
   const hostConfig = completeHostConfig(req.HostConfig, deps.logDefaults);
   const warnings: string[] = unsupportedSettings(config, hostConfig);
+  warnings.push(...runtime.checkLimits(limitsOf(hostConfig)));
+  // As dockerd stores it: swap defaults to as much again as the memory.
+  if (typeof hostConfig.Memory === 'number' && hostConfig.Memory > 0 && !hostConfig.MemorySwap) hostConfig.MemorySwap = hostConfig.Memory * 2;
   const capWarning = runtime.capabilityWarning;
   if (capWarning) warnings.push(capWarning);
   const networks = deps.networks.plan(hostConfig.NetworkMode, req.NetworkingConfig?.EndpointsConfig as Record<string, EndpointConfig> | null | undefined);

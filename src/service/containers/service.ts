@@ -4,7 +4,9 @@
 // reads are ContainerQueries (queries.ts); building a new container from a request is create.ts.
 
 import type { Socket } from 'node:net';
-import type { Container, ContainerState } from '../../domain/container.js';
+import { ZERO_TIME, type Container, type ContainerState, type HostConfig } from '../../domain/container.js';
+import { emptySample } from '../../runtime/cgroups/stats.js';
+import { LIMIT_KEYS, limitsOf, type ResourceLimits } from '../../domain/resources.js';
 import type { NetworkPlan } from '../../domain/network.js';
 import { isRunning, transition } from '../../domain/container-lifecycle.js';
 import { KapalError, conflict, invalidArgument, notFound, notModified } from '../../domain/errors.js';
@@ -25,6 +27,9 @@ import { top, type TopResult } from './top.js';
 import { ContainerWaiters, type WaitCondition, type WaitResult } from './waiters.js';
 
 export type { ContainerServiceDeps, Logger } from './queries.js';
+
+/** POST /containers/{id}/update: limits and the restart policy. */
+export type UpdateRequest = { [K in keyof ResourceLimits]?: ResourceLimits[K] | null } & { RestartPolicy?: { Name?: string; MaximumRetryCount?: number } | undefined };
 
 /** How long kill and stop wait for a SIGKILLed container to be reported gone. */
 const KILL_WAIT_MS = 30_000;
@@ -312,6 +317,94 @@ export class ContainerService extends ContainerQueries {
       this.deps.store.setState(c.id, { ...latest.state, status });
       this.deps.events.container(latest, paused ? 'pause' : 'unpause');
     });
+  }
+
+  /**
+   * docker update: new limits (zero or absent: unchanged, as the CLI sends every field), applied
+   * to a running container's cgroups at once, and a new restart policy.
+   */
+  async update(ref: string, req: UpdateRequest): Promise<{ Warnings: string[] }> {
+    const found = this.get(ref);
+    return this.mutex.run(found.id, async () => {
+      const c = this.get(found.id);
+      const hc: HostConfig = { ...c.hostConfig };
+      for (const key of LIMIT_KEYS) {
+        const v = req[key];
+        if (v === undefined || v === null || v === 0 || v === '') continue;
+        (hc as Record<string, unknown>)[key] = v;
+      }
+      const current = limitsOf(c.hostConfig);
+      if (req.Memory && !req.MemorySwap && current.MemorySwap > 0 && req.Memory > current.MemorySwap) {
+        throw invalidArgument('Memory limit should be smaller than already set memoryswap limit, update the memoryswap at the same time');
+      }
+      if (req.RestartPolicy?.Name) {
+        if (c.hostConfig.AutoRemove && req.RestartPolicy.Name !== 'no') throw invalidArgument('Restart policy cannot be updated because AutoRemove is enabled for the container');
+        hc.RestartPolicy = { Name: req.RestartPolicy.Name, MaximumRetryCount: req.RestartPolicy.MaximumRetryCount ?? 0 };
+      }
+      if (typeof hc.Memory === 'number' && hc.Memory > 0 && !hc.MemorySwap) hc.MemorySwap = hc.Memory * 2;
+      const limits = limitsOf(hc);
+      const warnings = this.deps.runtime.checkLimits(limits);
+      if (isRunning(c.state.status)) {
+        try {
+          this.deps.runtime.updateLimits(c.id, limits);
+        } catch (err) {
+          // Put back what was there; moby's words for a failed update.
+          try {
+            this.deps.runtime.updateLimits(c.id, current);
+          } catch {
+            // the old values no longer fit either: the container keeps what the kernel took
+          }
+          throw new KapalError('Internal', `Cannot update container ${c.id}: ${(err as Error).message}`);
+        }
+      }
+      this.deps.store.setHostConfig(c.id, hc);
+      this.deps.events.container(c, 'update');
+      return { Warnings: warnings };
+    });
+  }
+
+  /**
+   * docker stats: samples of the container's cgroups. `stream`: one a second until the client
+   * goes or the container stops; otherwise one, with precpu_stats from a sample a second before
+   * (moby's two collections) unless `oneShot`.
+   */
+  async *stats(ref: string, opts: { stream: boolean; oneShot: boolean }): AsyncGenerator<object> {
+    const c = this.get(ref);
+    const running = () => {
+      const now = this.find(c.id);
+      return now !== undefined && isRunning(now.state.status) ? now : undefined;
+    };
+    const take = () => {
+      const now = running();
+      return { read: new Date().toISOString(), sample: now ? this.deps.runtime.statsSample(c.id, now.state.pid) : emptySample() };
+    };
+    const frame = (cur: ReturnType<typeof take>, pre: ReturnType<typeof take> | undefined) => ({
+      read: running() ? cur.read : ZERO_TIME,
+      preread: pre?.read ?? ZERO_TIME,
+      ...cur.sample,
+      precpu_stats: pre?.sample.cpu_stats ?? emptySample().cpu_stats,
+      num_procs: 0,
+      storage_stats: {},
+      name: c.name,
+      id: c.id,
+    });
+    if (!running()) {
+      yield frame(take(), undefined);
+      return;
+    }
+    if (!opts.stream) {
+      const first = take();
+      if (opts.oneShot) return yield frame(first, undefined);
+      await sleep(1000);
+      return yield frame(take(), first);
+    }
+    let pre: ReturnType<typeof take> | undefined;
+    while (running()) {
+      const cur = take();
+      yield frame(cur, pre);
+      pre = cur;
+      await sleep(1000);
+    }
   }
 
   async top(ref: string, psArgs: string): Promise<TopResult> {

@@ -29,10 +29,9 @@ const SHARED_NAMESPACES: [keyof HostConfig | string, string, string[]][] = [
 
 /** Accepted with a warning: the container runs, without this. */
 const WARNED: [string[], string][] = [
-  [['Memory', 'MemorySwap', 'MemoryReservation', 'KernelMemory', 'OomKillDisable'], 'memory limits are not applied yet: limitation discarded'],
-  [['NanoCpus', 'CpuShares', 'CpuPeriod', 'CpuQuota', 'CpusetCpus', 'CpusetMems', 'CpuRealtimePeriod', 'CpuRealtimeRuntime'], 'CPU limits are not applied yet: limitation discarded'],
-  [['PidsLimit'], 'the pids limit is not applied yet: limitation discarded'],
-  [['BlkioWeight', 'BlkioWeightDevice', 'BlkioDeviceReadBps', 'BlkioDeviceWriteBps', 'BlkioDeviceReadIOps', 'BlkioDeviceWriteIOps'], 'block IO limits are not applied yet: limitation discarded'],
+  [['KernelMemory'], 'kernel memory limits are not supported: limitation discarded'],
+  [['CpuRealtimePeriod', 'CpuRealtimeRuntime'], 'CPU real-time scheduling limits are not applied yet: limitation discarded'],
+  [['BlkioWeightDevice', 'BlkioDeviceReadBps', 'BlkioDeviceWriteBps', 'BlkioDeviceReadIOps', 'BlkioDeviceWriteIOps'], 'per-device block IO limits are not applied yet: limitation discarded'],
   [['Sysctls'], 'sysctls are not applied yet'],
   [['DeviceRequests', 'DeviceCgroupRules'], 'device requests and device cgroup rules are not applied yet'],
   [['ExtraHosts'], 'extra hosts (--add-host) are not written to /etc/hosts yet'],
