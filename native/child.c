@@ -131,6 +131,7 @@ static int close_fds(struct shim *sh) {
 #define PROCESS_STEPS                                   \
     {"find_user", resolve_user},                        \
     {"set_rlimits", set_rlimits},                       \
+    {"load_seccomp", load_seccomp},                     \
     {"drop_bounding_caps", drop_bounding_caps},         \
     {"switch_user", switch_user},                       \
     {"set_caps", set_caps},                             \

@@ -37,7 +37,7 @@ struct spec {
   struct list version, rootfs, lower, upper, work, readonly, hostname, namespace, cgroup, memory_cgroup, bind, shm_size,
       masked, readonly_path, device, env, arg, cwd, user, group_add, cap, no_new_privileges, rlimit, tty, stdin_,
       console_size, log, log_max_size, log_max_file, init, privileged, uid_map, gid_map, join_pid, join_parent, netif,
-      gateway;
+      gateway, seccomp_default, seccomp_arch, seccomp_rule;
 };
 int spec_load(struct spec *s, const char *path, int exec);
 void spec_free(struct spec *s);
@@ -97,6 +97,7 @@ int child_joins_cgroups(const struct shim *sh); /* or the shim moves it (a user 
 int write_cgroups(const struct shim *sh, const char *pid, int thread_file);
 int mount_overlay(struct shim *sh); /* mounts.c */
 int configure_network(struct shim *sh); /* network.c */
+int load_seccomp(struct shim *sh);      /* seccomp.c */
 /* userns.c */
 int userns_enabled(const struct shim *sh);
 int userns_prepare(struct shim *sh);

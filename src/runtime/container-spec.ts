@@ -10,6 +10,7 @@ import { containerCapabilities } from './capabilities.js';
 import { hostDevices } from './host-devices.js';
 import type { BindSpec, DeviceSpec, NamespaceKind, RlimitSpec, ShimSpec } from './shim/spec.js';
 import type { UsernsRemap } from './userns.js';
+import { containerSeccomp } from './seccomp/container-seccomp.js';
 
 /** moby's defaults (oci/defaults.go): paths hidden from containers, and paths made read-only. */
 export const MASKED_PATHS = [
@@ -125,6 +126,7 @@ function logSpec(c: Container, logPath: string): Pick<ShimSpec, 'logPath' | 'log
 export function buildShimSpec(c: Container, io: SpecInputs): ShimSpec {
   const hc = c.hostConfig;
   const args = commandOf(c.config);
+  const caps = capabilitiesOf(c, io.availableCaps);
   return {
     rootfs: io.rootfs,
     lowers: io.layers,
@@ -146,9 +148,10 @@ export function buildShimSpec(c: Container, io: SpecInputs): ShimSpec {
     cwd: c.config.WorkingDir || '/',
     user: c.config.User,
     groupAdd: hc.GroupAdd ?? [],
-    caps: capabilitiesOf(c, io.availableCaps),
+    caps,
     noNewPrivileges: noNewPrivileges(c),
     rlimits: rlimitsOf(hc.Ulimits),
+    seccomp: containerSeccomp(c, caps),
     tty: c.config.Tty,
     stdin: c.config.OpenStdin,
     consoleSize: hc.ConsoleSize ?? [0, 0],

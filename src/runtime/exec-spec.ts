@@ -8,6 +8,7 @@ import type { ExecProcess } from '../domain/exec.js';
 import { capabilitiesOf, namespacesOf, noNewPrivileges, processEnv, rlimitsOf } from './container-spec.js';
 import type { ExecSpec } from './shim/spec.js';
 import type { UsernsRemap } from './userns.js';
+import { containerSeccomp } from './seccomp/container-seccomp.js';
 
 export interface ExecInputs {
   /** The container's pid 1 and its shim (the host's view). */
@@ -21,6 +22,7 @@ export interface ExecInputs {
 
 export function buildExecSpec(c: Container, p: ExecProcess, io: ExecInputs): ExecSpec {
   const hc = c.hostConfig;
+  const caps = p.privileged ? io.availableCaps : capabilitiesOf(c, io.availableCaps);
   return {
     joinPid: io.pid,
     joinParent: io.shimPid,
@@ -31,9 +33,12 @@ export function buildExecSpec(c: Container, p: ExecProcess, io: ExecInputs): Exe
     cwd: p.workingDir || '/',
     user: p.user,
     groupAdd: hc.GroupAdd ?? [],
-    caps: p.privileged ? io.availableCaps : capabilitiesOf(c, io.availableCaps),
+    caps,
     noNewPrivileges: noNewPrivileges(c),
     rlimits: rlimitsOf(hc.Ulimits),
+    // The container's own filter, resolved for the container's capabilities (moby: exec
+    // --privileged widens the capabilities, not the profile).
+    seccomp: containerSeccomp(c, capabilitiesOf(c, io.availableCaps)),
     tty: p.tty,
     stdin: io.stdin,
     consoleSize: p.consoleSize,

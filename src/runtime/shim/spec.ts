@@ -4,6 +4,7 @@
 // value (an argument, an env entry) needs escaping. docs/shim.md lists the keys.
 
 import { writeFileSync, renameSync } from 'node:fs';
+import type { ResolvedSeccomp } from '../seccomp/profile.js';
 
 export type NamespaceKind = 'pid' | 'mnt' | 'uts' | 'ipc' | 'net' | 'cgroup';
 
@@ -53,6 +54,8 @@ export interface ProcessSpec {
   /** Non-empty: a user namespace with these maps (kapald --userns-remap). */
   uidMap: IdRange[];
   gidMap: IdRange[];
+  /** The seccomp filter, loaded just before the process's last steps; absent: none. */
+  seccomp?: ResolvedSeccomp | undefined;
 }
 
 export interface ShimSpec extends ProcessSpec {
@@ -144,6 +147,9 @@ export const SPEC_ARITY: Record<string, number> = {
   'join-parent': 1,
   netif: 3,
   gateway: 1,
+  'seccomp-default': 2,
+  'seccomp-arch': 1,
+  'seccomp-rule': 4,
 };
 
 const flag = (b: boolean) => (b ? '1' : '0');
@@ -175,6 +181,11 @@ function addProcess(add: AddRecord, spec: ProcessSpec): void {
   add('console-size', spec.consoleSize[0], spec.consoleSize[1]);
   for (const r of spec.uidMap) add('uid-map', r.inside, r.outside, r.count);
   for (const r of spec.gidMap) add('gid-map', r.inside, r.outside, r.count);
+  if (spec.seccomp) {
+    add('seccomp-default', spec.seccomp.defaultAction, spec.seccomp.defaultErrno);
+    for (const a of spec.seccomp.arches) add('seccomp-arch', a);
+    for (const r of spec.seccomp.rules) add('seccomp-rule', r.name, r.action, r.errno, r.args);
+  }
 }
 
 export function encodeExecSpec(spec: ExecSpec): Buffer {

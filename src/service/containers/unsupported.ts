@@ -48,7 +48,7 @@ export function unsupportedSettings(config: ContainerConfig, hc: HostConfig): st
   const warnings: string[] = [];
   for (const [keys, message] of WARNED) if (keys.some((k) => nonEmpty(h[k]))) warnings.push(message);
   if (hc.RestartPolicy.Name !== 'no') warnings.push(`restart policy "${hc.RestartPolicy.Name}" is not applied yet: the container is not restarted`);
-  const securityOpt = (hc.SecurityOpt ?? []).filter((o) => !/^no-new-privileges(?:[:=]true)?$/.test(o));
+  const securityOpt = (hc.SecurityOpt ?? []).filter((o) => !/^no-new-privileges(?:[:=]true)?$/.test(o) && !/^seccomp[=:]/.test(o));
   if (securityOpt.length > 0) warnings.push(`security options ${securityOpt.join(', ')} are not applied yet`);
   if (config.Volumes && Object.keys(config.Volumes).length > 0) {
     warnings.push(`volumes (${Object.keys(config.Volumes).join(', ')}) are kept in the container's own file system until kapal has volumes`);
