@@ -99,6 +99,7 @@ export function createServices(config: DaemonConfig, db: Db, log: FastifyBaseLog
     build: readBuildInfo(),
     engine: new EngineStore(db),
     counts: () => ({ containers: containers.counts(), images: images.count(), eventListeners: events.listenerCount() }),
+    cgroupFeatures: () => runtime.cgroups.features,
   });
   const execs = new ExecService({ containers, runtime, events, log });
   return { system, images, registry, containers, events, execs, networks };

@@ -3,10 +3,21 @@
 import { API_VERSION, MIN_API_VERSION } from '../domain/api-version.js';
 import type { DaemonConfig } from '../daemon/config.js';
 import type { BuildInfo } from '../daemon/build-info.js';
+import { readFileSync } from 'node:fs';
 import type { HostFacts } from '../runtime/host-facts.js';
 import type { EngineStore } from '../store/engine-store.js';
 
+function ipForwarding(): boolean {
+  try {
+    return readFileSync('/proc/sys/net/ipv4/ip_forward', 'utf8').trim() === '1';
+  } catch {
+    return false;
+  }
+}
+
 export interface SystemDeps {
+  /** The controllers containers' limits can use on this host. */
+  cgroupFeatures: () => { memory: boolean; swap: boolean; cpu: boolean; cpuset: boolean; pids: boolean; oomKillDisable: boolean };
   config: DaemonConfig;
   host: HostFacts;
   build: BuildInfo;
@@ -50,6 +61,7 @@ export class SystemService {
   info() {
     const { config, host, build, engine } = this.deps;
     const { containers, images, eventListeners } = this.deps.counts();
+    const features = this.deps.cgroupFeatures();
     const insecure = ['127.0.0.0/8', ...config.insecureRegistries.filter((r) => r.includes('/'))];
     return {
       ID: engine.id(),
@@ -62,16 +74,16 @@ export class SystemService {
       DriverStatus: [] as [string, string][],
       DockerRootDir: config.dataRoot,
       Plugins: { Volume: ['local'], Network: ['bridge', 'host', 'null'], Authorization: null, Log: ['json-file', 'none'] },
-      // Resource limits arrive with the cgroups work; until then kapal does not claim them.
-      MemoryLimit: false,
-      SwapLimit: false,
-      CpuCfsPeriod: false,
-      CpuCfsQuota: false,
-      CPUShares: false,
-      CPUSet: false,
-      PidsLimit: false,
-      OomKillDisable: false,
-      IPv4Forwarding: false,
+      // What this host's cgroups let kapal apply (docker info warns about each false one).
+      MemoryLimit: features.memory,
+      SwapLimit: features.swap,
+      CpuCfsPeriod: features.cpu,
+      CpuCfsQuota: features.cpu,
+      CPUShares: features.cpu,
+      CPUSet: features.cpuset,
+      PidsLimit: features.pids,
+      OomKillDisable: features.oomKillDisable,
+      IPv4Forwarding: ipForwarding(),
       Debug: config.debug,
       NFd: 0,
       NGoroutines: 0,

@@ -74,6 +74,8 @@ t.test('limits land in the cgroup files; update changes a running container and 
 
 t.test('bad limits are refused at create in moby\'s words; limits this host lacks are warned about', async (t) => {
   const d = await daemon(t, 'res-checks');
+  const info = (await d.request('GET', '/info')).json();
+  t.match(info, { MemoryLimit: true, CpuCfsQuota: true, CPUShares: true, CPUSet: true, PidsLimit: true, OomKillDisable: true, IPv4Forwarding: true }, 'docker info has no limit to warn about');
   const cases: [Record<string, unknown>, string][] = [
     [{ Memory: 4 << 20 }, 'Minimum memory limit allowed is 6MB'],
     [{ NanoCpus: 64e9 }, /^Range of CPUs is from 0\.01 to \d+\.00, as there are only \d+ CPUs available$/ as unknown as string],

@@ -9,7 +9,7 @@ import { CgroupsV2 } from '../../src/runtime/cgroups/v2.js';
 import { sampleV1, sampleV2 } from '../../src/runtime/cgroups/stats.js';
 import { makeTempDir } from '../helpers/daemon.js';
 
-const all = { swap: true, blkioWeight: true, oomKillDisable: true, cpuset: true };
+const all = { memory: true, cpu: true, pids: true, swap: true, blkioWeight: true, oomKillDisable: true, cpuset: true };
 const host = { cpus: 2, cpusetCpus: '0-1', cpusetMems: '0' };
 
 t.test('v1: memory with swap written unlimited first, CPU quota from --cpus, pids, cpuset, shares', async (t) => {

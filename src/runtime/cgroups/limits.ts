@@ -16,6 +16,9 @@ const CFS_PERIOD = 100_000;
 
 /** What the host's cgroups can do, for writes and warnings. */
 export interface CgroupFeatures {
+  memory: boolean;
+  cpu: boolean;
+  pids: boolean;
   swap: boolean;
   blkioWeight: boolean;
   oomKillDisable: boolean;

@@ -35,6 +35,9 @@ export class CgroupsV1 implements CgroupDriver {
       return h !== undefined && existsSync(path.join(h.mount, file));
     };
     return {
+      memory: this.find('memory') !== undefined,
+      cpu: this.find('cpu') !== undefined,
+      pids: this.find('pids') !== undefined,
       swap: has('memory', 'memory.memsw.limit_in_bytes'),
       blkioWeight: has('blkio', 'blkio.weight'),
       oomKillDisable: this.find('memory') !== undefined,

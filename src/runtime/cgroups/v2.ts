@@ -53,7 +53,7 @@ export class CgroupsV2 implements CgroupDriver {
 
   get features(): CgroupFeatures {
     const c = this.available();
-    return { swap: c.has('memory'), blkioWeight: c.has('io'), oomKillDisable: false, cpuset: c.has('cpuset') };
+    return { memory: c.has('memory'), cpu: c.has('cpu'), pids: c.has('pids'), swap: c.has('memory'), blkioWeight: c.has('io'), oomKillDisable: false, cpuset: c.has('cpuset') };
   }
 
   controllerDir(id: string, controller: string): string | undefined {

@@ -376,7 +376,9 @@ export class ContainerService extends ContainerQueries {
     };
     const take = () => {
       const now = running();
-      return { read: new Date().toISOString(), sample: now ? this.deps.runtime.statsSample(c.id, now.state.pid) : emptySample() };
+      // With the host's network the interfaces are the host's: none reported, as dockerd does.
+      const pid = now && now.hostConfig.NetworkMode !== 'host' ? now.state.pid : 0;
+      return { read: new Date().toISOString(), sample: now ? this.deps.runtime.statsSample(c.id, pid) : emptySample() };
     };
     const frame = (cur: ReturnType<typeof take>, pre: ReturnType<typeof take> | undefined) => ({
       read: running() ? cur.read : ZERO_TIME,
