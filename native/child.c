@@ -103,6 +103,24 @@ static int set_hostname(struct shim *sh) {
   return 0;
 }
 
+/* `sysctl KEY VALUE` records (kapald allowed only namespaced ones) into the container's own
+ * /proc/sys, before mask_paths makes it read-only. */
+static int set_sysctls(struct shim *sh) {
+  const struct list *l = &sh->spec.sysctl;
+  char path[512];
+  for (size_t i = 0; i + 1 < l->n; i += 2) {
+    size_t n = (size_t)snprintf(path, sizeof path, "/proc/sys/%s", l->v[i]);
+    if (n >= sizeof path) return fail_msg("sysctl `%s`: name too long", l->v[i]);
+    for (char *c = path + strlen("/proc/sys/"); *c; c++)
+      if (*c == '.') *c = '/';
+    int fd = open(path, O_WRONLY | O_CLOEXEC);
+    int r = fd < 0 ? -errno : write_all(fd, l->v[i + 1], strlen(l->v[i + 1]));
+    if (fd >= 0) close(fd);
+    if (r < 0) return fail(-r, "sysctl `%s`", l->v[i]);
+  }
+  return 0;
+}
+
 /* As root and before a read-only remount, as docker creates WorkingDir when it creates the container. */
 static int make_cwd(struct shim *sh) {
   const char *cwd = spec_str(&sh->spec.cwd);
@@ -157,6 +175,7 @@ static const struct step {
     {"copy_init_binary", copy_init_binary},
     {"pivot_root", pivot_into_rootfs},
     {"mount_proc_sys", mount_proc_sys},
+    {"set_sysctls", set_sysctls},
     {"detach_old_root", detach_old_root},
     {"mount_dev", mount_dev},
     {"mount_binds", mount_binds},

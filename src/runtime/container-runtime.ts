@@ -9,6 +9,7 @@ import type { Container } from '../domain/container.js';
 import type { NetworkPlan } from '../domain/network.js';
 import { checkLimits, limitsOf, type ResourceLimits } from '../domain/resources.js';
 import { limitWarnings } from './cgroups/limits.js';
+import { customDevices, deviceCgroupRules, type DeviceMapping } from './custom-devices.js';
 import { networkStats, sampleV1, sampleV2, type StatsSample } from './cgroups/stats.js';
 import { buildShimSpec } from './container-spec.js';
 import { CAP_MKNOD, boundingCapabilities } from './capabilities.js';
@@ -62,6 +63,11 @@ export class ContainerRuntime {
     return this.deps.userns !== undefined;
   }
 
+  /** The container's user namespace maps: kapald's --userns-remap unless it opted out (UsernsMode host). */
+  private usernsOf(c: Pick<Container, 'hostConfig'>): UsernsRemap | undefined {
+    return c.hostConfig.UsernsMode === 'host' ? undefined : this.deps.userns;
+  }
+
   /** Why a container's capabilities differ from docker's defaults on this host, if they do. */
   get capabilityWarning(): string | undefined {
     return this.deps.cgroups.confinesDevices
@@ -74,7 +80,8 @@ export class ContainerRuntime {
   }
 
   /** The container's persistent directories, made at create so a bad data root fails early. */
-  prepare(id: string): void {
+  prepare(c: Pick<Container, 'id' | 'hostConfig'>): void {
+    const id = c.id;
     const l = this.deps.layout;
     mkdirSync(l.dataDir(id), { mode: 0o710 });
     // The upper dir's mode becomes the mode of the container's "/": 0755 like any root directory
@@ -82,7 +89,7 @@ export class ContainerRuntime {
     mkdirSync(l.upper(id), { mode: 0o755 });
     for (const dir of [l.work(id), l.rootfs(id)]) mkdirSync(dir, { mode: 0o700 });
     // With a user namespace the container's root owns its writable layer, as the host sees it.
-    const root = this.deps.userns;
+    const root = this.usernsOf(c);
     if (root) {
       for (const dir of [l.upper(id), l.work(id)]) chownSync(dir, root.rootUid, root.rootGid);
       chownSync(l.dataDir(id), 0, root.rootGid);
@@ -93,6 +100,7 @@ export class ContainerRuntime {
   validate(c: Container): void {
     const l = this.deps.layout;
     buildShimSpec(c, { layers: [], rootfs: '', upper: '', work: '', cgroups: [], memoryCgroup: undefined, binds: [], logPath: l.logPath(c.id), availableCaps: this.availableCaps });
+    deviceCgroupRules(c.hostConfig.DeviceCgroupRules as string[] | null | undefined);
   }
 
   /**
@@ -108,12 +116,16 @@ export class ContainerRuntime {
     const l = this.deps.layout;
     const stateDir = l.stateDir(c.id);
     rmSync(stateDir, { recursive: true, force: true });
-    const cg = this.deps.cgroups.create(c.id, { privileged: c.hostConfig.Privileged, limits: limitsOf(c.hostConfig) });
+    const deviceRules = [
+      ...customDevices(c.hostConfig.Devices as DeviceMapping[] | null | undefined).rules,
+      ...deviceCgroupRules(c.hostConfig.DeviceCgroupRules as string[] | null | undefined),
+    ];
+    const cg = this.deps.cgroups.create(c.id, { privileged: c.hostConfig.Privileged, limits: limitsOf(c.hostConfig), deviceRules });
     try {
       const binds = containerFiles(l, c.id, {
         hostname: c.config.Hostname,
         hostNetwork: c.hostConfig.NetworkMode === 'host',
-        owner: this.deps.userns,
+        owner: this.usernsOf(c),
         hostsEntries: network?.hostsEntries ?? [],
         nameservers: network?.nameservers,
       });
@@ -127,7 +139,7 @@ export class ContainerRuntime {
         binds,
         logPath: l.logPath(c.id),
         availableCaps: this.availableCaps,
-        userns: this.deps.userns,
+        userns: this.usernsOf(c),
       });
       spec.interfaces = network?.interfaces ?? [];
       spec.gateway = network?.gateway;
@@ -147,7 +159,7 @@ export class ContainerRuntime {
     const pid = this.pidOf(c.id);
     const shimPid = this.readPid(path.join(l.stateDir(c.id), 'shim.pid'));
     if (!pid || !shimPid) throw new ShimStartError(`container ${c.id} is not running`);
-    const spec = buildExecSpec(c, p, { pid, shimPid, cgroups: this.deps.cgroups.paths(c.id).dirs, availableCaps: this.availableCaps, stdin: opts.stdin, userns: this.deps.userns });
+    const spec = buildExecSpec(c, p, { pid, shimPid, cgroups: this.deps.cgroups.paths(c.id).dirs, availableCaps: this.availableCaps, stdin: opts.stdin, userns: this.usernsOf(c) });
     const stateDir = l.execStateDir(c.id, execId);
     try {
       return await launchShim({ shimPath: this.deps.shimPath, mode: 'exec', stateDir, spec: encodeExecSpec(spec), beforeGo: () => connect(() => connectShimSocket(stateDir)) });

@@ -11,6 +11,8 @@ import { hostDevices } from './host-devices.js';
 import type { BindSpec, DeviceSpec, NamespaceKind, RlimitSpec, ShimSpec } from './shim/spec.js';
 import type { UsernsRemap } from './userns.js';
 import { containerSeccomp } from './seccomp/container-seccomp.js';
+import { customDevices, type DeviceMapping } from './custom-devices.js';
+import { containerSysctls } from './sysctls.js';
 
 /** moby's defaults (oci/defaults.go): paths hidden from containers, and paths made read-only. */
 export const MASKED_PATHS = [
@@ -101,6 +103,17 @@ export function noNewPrivileges(c: Pick<Container, 'hostConfig'>): boolean {
   return (c.hostConfig.SecurityOpt ?? []).some((o) => /^no-new-privileges(?:[:=]true)?$/.test(o));
 }
 
+/** In a user namespace a node cannot be made: the host's is bound in (at its container path). */
+function deviceBind(d: DeviceSpec, custom: DeviceSpec[]): BindSpec {
+  const source = custom.includes(d) ? hostPathOf(d) : d.path;
+  return { source, target: d.path, readonly: false };
+}
+
+/** The host node of a --device entry: found again by major:minor under /dev. */
+function hostPathOf(d: DeviceSpec): string {
+  return hostDevices().find((h) => h.type === d.type && h.major === d.major && h.minor === d.minor)?.path ?? d.path;
+}
+
 export interface SpecInputs {
   /** Layer directories topmost first (overlayfs lowerdir order). */
   layers: string[];
@@ -127,6 +140,7 @@ export function buildShimSpec(c: Container, io: SpecInputs): ShimSpec {
   const hc = c.hostConfig;
   const args = commandOf(c.config);
   const caps = capabilitiesOf(c, io.availableCaps);
+  const custom = customDevices(hc.Devices as DeviceMapping[] | null | undefined);
   return {
     rootfs: io.rootfs,
     lowers: io.layers,
@@ -137,12 +151,12 @@ export function buildShimSpec(c: Container, io: SpecInputs): ShimSpec {
     namespaces: namespacesOf(c),
     cgroups: io.cgroups,
     memoryCgroup: io.memoryCgroup,
-    binds: io.userns ? [...DEFAULT_DEVICES.map((d) => ({ source: d.path, target: d.path, readonly: false })), ...io.binds] : io.binds,
+    binds: io.userns ? [...[...DEFAULT_DEVICES, ...custom.devices].map((d) => deviceBind(d, custom.devices)), ...io.binds] : io.binds,
     shmSize: hc.ShmSize,
     maskedPaths: hc.Privileged ? [] : ((hc.MaskedPaths as string[] | null) ?? MASKED_PATHS),
     readonlyPaths: hc.Privileged ? [] : ((hc.ReadonlyPaths as string[] | null) ?? READONLY_PATHS),
     // In a user namespace mknod is refused: the host's own nodes are bound in instead (as runc does).
-    devices: io.userns ? [] : hc.Privileged ? privilegedDevices() : DEFAULT_DEVICES,
+    devices: io.userns ? [] : hc.Privileged ? privilegedDevices() : [...DEFAULT_DEVICES, ...custom.devices],
     env: processEnv(c),
     args,
     cwd: c.config.WorkingDir || '/',
@@ -152,6 +166,7 @@ export function buildShimSpec(c: Container, io: SpecInputs): ShimSpec {
     noNewPrivileges: noNewPrivileges(c),
     rlimits: rlimitsOf(hc.Ulimits),
     seccomp: containerSeccomp(c, caps),
+    sysctls: containerSysctls(hc.Sysctls as Record<string, string> | null | undefined, { hostNetwork: hc.NetworkMode === 'host' }),
     tty: c.config.Tty,
     stdin: c.config.OpenStdin,
     consoleSize: hc.ConsoleSize ?? [0, 0],

@@ -145,3 +145,30 @@ t.test('stats: one-shot, two samples for stream=0, a stream, and zeros for a sto
   t.equal((await d.request('GET', '/containers/nosuch/stats?stream=0')).status, 404);
   t.same((await logs(d, id)).stdout, '');
 });
+
+t.test('--device makes a host device usable, --device-cgroup-rule allows a node, --sysctl sets namespaced ones only', async (t) => {
+  const d = await daemon(t, 'res-devices');
+  const sysctls = await run(d, { Cmd: ['sh', '-c', 'cat /proc/sys/net/ipv4/ip_forward /proc/sys/kernel/shmmax'], HostConfig: { Sysctls: { 'net.ipv4.ip_forward': '1', 'kernel.shmmax': '123456' } } });
+  t.equal(sysctls.stdout, '1\n123456\n');
+  for (const [sysctls, hc, message] of [
+    [{ 'vm.swappiness': '1' }, {}, 'sysctl "vm.swappiness" is not in a separate kernel namespace'],
+    [{ 'net.ipv4.ip_forward': '1' }, { NetworkMode: 'host' }, 'sysctl "net.ipv4.ip_forward" not allowed in host network namespace'],
+    [{ 'kernel.hostname': 'x' }, {}, 'sysctl "kernel.hostname" is not allowed as it conflicts with the --hostname option'],
+  ] as const) {
+    const res = await post(d, '/containers/create', { Image: 'busybox', HostConfig: { Sysctls: sysctls, ...hc } });
+    t.equal(res.status, 400);
+    t.equal(res.json().message, message);
+  }
+  const missing = await post(d, '/containers/create', { Image: 'busybox', HostConfig: { Devices: [{ PathOnHost: '/dev/nosuch', PathInContainer: '/dev/nosuch', CgroupPermissions: 'rwm' }] } });
+  t.equal(missing.json().message, 'error gathering device information while adding custom device "/dev/nosuch": no such file or directory');
+  t.equal((await post(d, '/containers/create', { Image: 'busybox', HostConfig: { DeviceCgroupRules: ['x 1:2 r'] } })).json().message, "invalid device cgroup format 'x 1:2 r'");
+
+  if (!existsSync('/dev/fuse')) return t.skip('this host has no /dev/fuse to pass in');
+  const open = 'mknod /tmp/f c 10 229; (: < /tmp/f) 2>/dev/null && echo made=opened || echo made=refused; (: < /dev/myfuse) 2>/dev/null && echo passed=opened || echo passed=refused';
+  const plain = await run(d, { Cmd: ['sh', '-c', open] });
+  t.equal(plain.stdout, 'made=refused\npassed=refused\n', 'the devices cgroup refuses a node the container made');
+  const passed = await run(d, { Cmd: ['sh', '-c', open], HostConfig: { Devices: [{ PathOnHost: '/dev/fuse', PathInContainer: '/dev/myfuse', CgroupPermissions: 'rwm' }] } });
+  t.equal(passed.stdout, 'made=opened\npassed=opened\n', '--device: the node exists and may be opened');
+  const ruled = await run(d, { Cmd: ['sh', '-c', open], HostConfig: { DeviceCgroupRules: ['c 10:229 rwm'] } });
+  t.equal(ruled.stdout, 'made=opened\npassed=refused\n', '--device-cgroup-rule: allowed, no node made');
+});

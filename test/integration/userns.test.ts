@@ -52,4 +52,9 @@ t.test('with --userns-remap a container\'s root is root inside and an unprivileg
   t.match(privileged.json().message, /privileged mode is incompatible with user namespaces/);
   const hostNet = await d.request('POST', '/containers/create', { body: JSON.stringify({ Image: 'busybox', HostConfig: { NetworkMode: 'host' } }), headers: json });
   t.equal(hostNet.json().message, "cannot share the host's network namespace when user namespaces are enabled");
+
+  // --userns host opts one container out: the host's root, and privileged is allowed again.
+  const optOut = await run(d, { Cmd: ['sh', '-c', 'cat /proc/self/uid_map; id -u'], HostConfig: { UsernsMode: 'host', Privileged: true } });
+  t.equal(optOut.code, 0, optOut.stderr);
+  t.match(optOut.stdout, /^\s+0\s+0\s+4294967295\n0\n$/, 'no user namespace');
 });

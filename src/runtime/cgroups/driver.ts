@@ -27,7 +27,7 @@ export interface CgroupDriver {
   readonly confinesDevices: boolean;
   paths(id: string): ContainerCgroups;
   /** The container's cgroups with its limits; nothing is left behind when a write fails. */
-  create(id: string, opts: { privileged: boolean; limits: ResourceLimits }): ContainerCgroups;
+  create(id: string, opts: { privileged: boolean; limits: ResourceLimits; deviceRules?: string[] }): ContainerCgroups;
   /** New limits for a running container (docker update). */
   update(id: string, limits: ResourceLimits): void;
   /** The container's directory of a controller (stats), if that controller is there. */

@@ -73,13 +73,13 @@ export class CgroupsV1 implements CgroupDriver {
   }
 
   /** Creates the container's directories and its device rules; undone by remove(). */
-  create(id: string, opts: { privileged: boolean; limits: ResourceLimits }): ContainerCgroups {
+  create(id: string, opts: { privileged: boolean; limits: ResourceLimits; deviceRules?: string[] }): ContainerCgroups {
     try {
       for (const h of this.hierarchies) {
         const dir = this.dir(h, id);
         if (h.controllers.includes('cpuset')) this.mkdirCpuset(h, dir);
         else mkdirSync(dir, { recursive: true });
-        if (h.controllers.includes('devices')) this.deviceRules(dir, opts.privileged);
+        if (h.controllers.includes('devices')) this.deviceRules(dir, opts.privileged, opts.deviceRules ?? []);
       }
       this.update(id, opts.limits);
     } catch (err) {
@@ -102,13 +102,14 @@ export class CgroupsV1 implements CgroupDriver {
     }
   }
 
-  private deviceRules(dir: string, privileged: boolean): void {
+  /** docker's allow list, then --device's and --device-cgroup-rule's. */
+  private deviceRules(dir: string, privileged: boolean, extra: string[]): void {
     if (privileged) {
       writeFileSync(path.join(dir, 'devices.allow'), 'a');
       return;
     }
     writeFileSync(path.join(dir, 'devices.deny'), 'a');
-    for (const rule of DEFAULT_DEVICE_RULES) writeFileSync(path.join(dir, 'devices.allow'), rule);
+    for (const rule of [...DEFAULT_DEVICE_RULES, ...extra]) writeFileSync(path.join(dir, 'devices.allow'), rule);
   }
 
   /** Removes the container's directories; the kernel refuses while a process is still inside. */

@@ -64,7 +64,7 @@ export class CgroupsV2 implements CgroupDriver {
    * The parent gets the controllers the limits need in its cgroup.subtree_control (it holds no
    * process: kapald stays in its own cgroup, above it), then the container its directory.
    */
-  create(id: string, opts: { privileged: boolean; limits: ResourceLimits }): ContainerCgroups {
+  create(id: string, opts: { privileged: boolean; limits: ResourceLimits; deviceRules?: string[] }): ContainerCgroups {
     const dir = this.dir(id);
     mkdirSync(dir, { recursive: true });
     try {

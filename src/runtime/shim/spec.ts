@@ -86,6 +86,8 @@ export interface ShimSpec extends ProcessSpec {
   interfaces?: InterfaceSpec[];
   /** The default route's gateway, if the container has one. */
   gateway?: string | undefined;
+  /** Namespaced sysctls, written into the container's /proc/sys. */
+  sysctls?: [string, string][];
 }
 
 /** An interface inside the container: the veth peer named `name`, given `address`/`prefixLength`. */
@@ -150,6 +152,7 @@ export const SPEC_ARITY: Record<string, number> = {
   'seccomp-default': 2,
   'seccomp-arch': 1,
   'seccomp-rule': 4,
+  sysctl: 2,
 };
 
 const flag = (b: boolean) => (b ? '1' : '0');
@@ -222,6 +225,7 @@ export function encodeSpec(spec: ShimSpec): Buffer {
     }
     add('init', flag(spec.init));
     add('privileged', flag(spec.privileged));
+    for (const [key, value] of spec.sysctls ?? []) add('sysctl', key, value);
     for (const i of spec.interfaces ?? []) add('netif', i.name, i.address, i.prefixLength);
     if (spec.gateway) add('gateway', spec.gateway);
   });

@@ -35,7 +35,7 @@ export function buildContainer(
   // Checked now, so a bad -p is a 400 at create rather than a failed start.
   const ports = portRequests(hostConfig.PortBindings as Parameters<typeof portRequests>[0], hostConfig.PublishAllPorts === true, config.ExposedPorts);
   if (ports.length > 0 && (networks.mode === 'host' || networks.mode === 'none')) warnings.push(`Published ports are discarded when using ${networks.mode} network mode`);
-  if (runtime.usernsEnabled) {
+  if (runtime.usernsEnabled && hostConfig.UsernsMode !== 'host') {
     // moby's wording (daemon/daemon_unix.go verifyPlatformContainerSettings).
     if (hostConfig.Privileged) {
       throw invalidArgument('privileged mode is incompatible with user namespaces.  You must run the container in the host namespace when running privileged mode');

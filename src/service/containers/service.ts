@@ -49,7 +49,7 @@ export class ContainerService extends ContainerQueries {
     const { store, runtime } = this.deps;
     const { container, warnings, joins } = buildContainer(this.deps, req, name);
     runtime.validate(container);
-    runtime.prepare(container.id);
+    runtime.prepare(container);
     try {
       this.deps.networks.inTransaction(() => {
         store.insert(container);

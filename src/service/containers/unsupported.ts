@@ -15,7 +15,6 @@ const REFUSED: [keyof HostConfig | string, string][] = [
   ['Mounts', 'mounts (--mount) are not supported by kapal yet'],
   ['Tmpfs', 'tmpfs mounts (--tmpfs) are not supported by kapal yet'],
   ['VolumesFrom', '--volumes-from is not supported by kapal yet'],
-  ['Devices', 'devices (--device) are not supported by kapal yet'],
   ['Links', 'links (--link) are not supported by kapal'],
 ];
 
@@ -23,7 +22,7 @@ const SHARED_NAMESPACES: [keyof HostConfig | string, string, string[]][] = [
   ['PidMode', '--pid', ['', 'private']],
   ['IpcMode', '--ipc', ['', 'private', 'shareable', 'none']],
   ['UTSMode', '--uts', ['', 'private']],
-  ['UsernsMode', '--userns', ['']],
+  ['UsernsMode', '--userns', ['', 'host']],
   ['CgroupnsMode', '--cgroupns', ['', 'private']],
 ];
 
@@ -32,8 +31,7 @@ const WARNED: [string[], string][] = [
   [['KernelMemory'], 'kernel memory limits are not supported: limitation discarded'],
   [['CpuRealtimePeriod', 'CpuRealtimeRuntime'], 'CPU real-time scheduling limits are not applied yet: limitation discarded'],
   [['BlkioWeightDevice', 'BlkioDeviceReadBps', 'BlkioDeviceWriteBps', 'BlkioDeviceReadIOps', 'BlkioDeviceWriteIOps'], 'per-device block IO limits are not applied yet: limitation discarded'],
-  [['Sysctls'], 'sysctls are not applied yet'],
-  [['DeviceRequests', 'DeviceCgroupRules'], 'device requests and device cgroup rules are not applied yet'],
+  [['DeviceRequests'], 'device requests (--gpus) are not supported: request discarded'],
   [['ExtraHosts'], 'extra hosts (--add-host) are not written to /etc/hosts yet'],
   [['Dns', 'DnsOptions', 'DnsSearch'], 'DNS settings are not written to /etc/resolv.conf yet'],
 ];
