@@ -122,7 +122,7 @@ export class SystemService {
       ContainerdCommit: { ID: '' },
       RuncCommit: { ID: '' },
       InitCommit: { ID: '' },
-      SecurityOptions: (config.usernsRemap ? ['name=userns'] : []) as string[],
+      SecurityOptions: ['name=seccomp,profile=builtin', ...(config.usernsRemap ? ['name=userns'] : [])],
       Warnings: [] as string[],
     };
   }

@@ -20,7 +20,7 @@ t.test('with --userns-remap a container\'s root is root inside and an unprivileg
     config: { 'userns-remap': '4243', 'userns-subuid-file': path.join(dir, 'subuid'), 'userns-subgid-file': path.join(dir, 'subgid') },
   });
   await loadBusybox(t, d);
-  t.same((await d.request('GET', '/info')).json().SecurityOptions, ['name=userns']);
+  t.same((await d.request('GET', '/info')).json().SecurityOptions, ['name=seccomp,profile=builtin', 'name=userns']);
 
   const inside = await run(d, { Cmd: ['sh', '-c', 'id -u; cat /proc/self/uid_map; stat -c %u /bin/busybox; touch /made && echo written; echo x > /etc/hosts && echo hosts; echo x > /dev/null && echo null'] });
   t.equal(inside.code, 0, inside.stderr);
