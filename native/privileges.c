@@ -45,15 +45,14 @@ int switch_user(struct shim *sh) {
   return prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) < 0 ? fail(errno, "prctl `PR_SET_KEEPCAPS`") : 0;
 }
 
-/* root keeps the spec's capabilities in every set; another user, as in docker, only in the
- * inheritable (and bounding) set. */
+/* As docker since 20.10.14 (runc 1.1.2): root keeps the spec's capabilities permitted and
+ * effective, another user only in the bounding set; nothing is inheritable for anyone. */
 int set_caps(struct shim *sh) {
   struct __user_cap_header_struct h = {.version = _LINUX_CAPABILITY_VERSION_3};
   struct __user_cap_data_struct d[2] = {{0}};
-  for (int i = 0; i < 2; i++) {
-    d[i].inheritable = sh->caps >> (32 * i);
-    d[i].permitted = d[i].effective = sh->user.uid == 0 ? d[i].inheritable : 0;
-  }
+  /* Nothing inheritable (CVE-2022-24769: an inheritable set lets a file capability or ambient
+   * raise reach a non-root user); root gets them permitted and effective, others nothing. */
+  for (int i = 0; i < 2; i++) d[i].permitted = d[i].effective = sh->user.uid == 0 ? (uint32_t)(sh->caps >> (32 * i)) : 0;
   if (syscall(SYS_capset, &h, d) < 0) return fail(errno, "capset `%#llx`", (unsigned long long)sh->caps);
   return 0;
 }

@@ -44,7 +44,7 @@ export interface ProcessSpec {
   cwd: string;
   user: string;
   groupAdd: string[];
-  /** Capability numbers kept in every set (bounding, effective, permitted, inheritable). */
+  /** Capability numbers kept: the bounding set, and permitted and effective for root (never inheritable). */
   caps: number[];
   noNewPrivileges: boolean;
   rlimits: RlimitSpec[];
