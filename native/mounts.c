@@ -58,10 +58,32 @@ int detach_old_root(struct shim *sh) {
   return chdir("/") < 0 ? fail(errno, "chdir `/`") : 0;
 }
 
+static int mount_cgroups(struct shim *sh, unsigned long ro);
+
 int mount_proc_sys(struct shim *sh) {
   int r = mount_at("proc", "/proc", "proc", NOSUID_NODEV_NOEXEC, NULL);
   unsigned long ro = spec_flag(&sh->spec.privileged) ? 0 : MS_RDONLY;
-  return r < 0 ? r : mount_at("sysfs", "/sys", "sysfs", NOSUID_NODEV_NOEXEC | ro, NULL);
+  r = r < 0 ? r : mount_at("sysfs", "/sys", "sysfs", NOSUID_NODEV_NOEXEC | ro, NULL);
+  return r < 0 ? r : mount_cgroups(sh, ro);
+}
+
+/* /sys/fs/cgroup as docker shows it: the container's own cgroups (its cgroup namespace is their
+ * root), read-only unless privileged. `cgroup-mount TYPE DIR DATA`: cgroup2 over the whole
+ * directory, or a tmpfs holding one cgroup v1 mount per hierarchy. */
+static int mount_cgroups(struct shim *sh, unsigned long ro) {
+  const struct list *l = &sh->spec.cgroup_mount;
+  char path[256];
+  if (!l->n) return 0;
+  if (strcmp(l->v[0], "cgroup2") == 0) return mount_at("cgroup2", "/sys/fs/cgroup", "cgroup2", NOSUID_NODEV_NOEXEC | ro, NULL);
+  int r = mount_at("tmpfs", "/sys/fs/cgroup", "tmpfs", NOSUID_NODEV_NOEXEC, "mode=755,size=64k");
+  for (size_t i = 0; r == 0 && i + 2 < l->n; i += 3) {
+    if (strchr(l->v[i + 1], '/') || snprintf(path, sizeof path, "/sys/fs/cgroup/%s", l->v[i + 1]) >= (int)sizeof path)
+      return fail_msg("cgroup-mount: bad directory `%s`", l->v[i + 1]);
+    r = mount_at("cgroup", path, "cgroup", NOSUID_NODEV_NOEXEC | ro, l->v[i + 2]);
+  }
+  if (r == 0 && mount(NULL, "/sys/fs/cgroup", NULL, MS_REMOUNT | MS_RDONLY | NOSUID_NODEV_NOEXEC, "mode=755,size=64k") < 0)
+    r = fail(errno, "remount `/sys/fs/cgroup` read-only");
+  return r;
 }
 
 static int dev_symlinks(void) {

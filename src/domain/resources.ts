@@ -61,9 +61,9 @@ export function parseCpuList(list: string): number[] | undefined {
 }
 
 /** moby's checks (daemon/daemon_unix.go verifyPlatformContainerResources), in its words. */
-export function checkLimits(l: ResourceLimits, host: { cpus: number; cpusetCpus: string; cpusetMems: string }): void {
+export function checkLimits(l: ResourceLimits, host: { cpus: number; cpusetCpus: string; cpusetMems: string }, opts: { update?: boolean } = {}): void {
   if (l.Memory !== 0 && l.Memory < MIN_MEMORY) throw invalidArgument('Minimum memory limit allowed is 6MB');
-  if (l.MemorySwap > 0 && l.Memory === 0) throw invalidArgument('You should always set the Memory limit when using Memoryswap limit, see usage');
+  if (l.MemorySwap > 0 && l.Memory === 0 && !opts.update) throw invalidArgument('You should always set the Memory limit when using Memoryswap limit, see usage');
   if (l.MemorySwap > 0 && l.MemorySwap < l.Memory) throw invalidArgument('Minimum memoryswap limit should be larger than memory limit, see usage');
   if (l.Memory > 0 && l.MemoryReservation > 0 && l.MemoryReservation > l.Memory) {
     throw invalidArgument('Minimum memory limit can not be less than memory reservation limit, see usage');

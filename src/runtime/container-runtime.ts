@@ -141,6 +141,8 @@ export class ContainerRuntime {
         availableCaps: this.availableCaps,
         userns: this.usernsOf(c),
       });
+      // A cgroup v1 file system cannot be mounted in a user namespace: there, none (as rootless docker).
+      spec.cgroupMounts = this.usernsOf(c) ? [] : this.deps.cgroups.containerMounts();
       spec.interfaces = network?.interfaces ?? [];
       spec.gateway = network?.gateway;
       return await launchShim({ shimPath: this.deps.shimPath, mode: 'run', stateDir, spec: encodeSpec(spec), beforeGo: (pid) => connect(() => connectShimSocket(stateDir), pid) });
@@ -189,9 +191,19 @@ export class ContainerRuntime {
   }
 
   /** What the limits would not do on this host (moby's warnings), and moby's checks of them. */
-  checkLimits(limits: ResourceLimits): string[] {
-    checkLimits(limits, hostCpus());
+  checkLimits(limits: ResourceLimits, opts: { update?: boolean } = {}): string[] {
+    checkLimits(limits, hostCpus(), opts);
     return limitWarnings(limits, this.deps.cgroups.features);
+  }
+
+  /** Limits this host cannot apply at all, discarded before they are checked (moby's order). */
+  discardUnsupported(hc: Container['hostConfig']): string[] {
+    const f = this.deps.cgroups.features;
+    if (typeof hc.BlkioWeight === 'number' && hc.BlkioWeight > 0 && !f.blkioWeight) {
+      hc.BlkioWeight = 0;
+      return ['Your kernel does not support Block I/O weight or the cgroup is not mounted. Weight discarded.'];
+    }
+    return [];
   }
 
   get cgroups(): CgroupDriver {

@@ -171,7 +171,7 @@ export function completeHostConfig(requested: Record<string, unknown> | null | u
   out.LogConfig = effectiveLogConfig(requested?.LogConfig as { Type?: string; Config?: Record<string, string> | null } | undefined, logDefaults);
   if (!requested?.ShmSize) out.ShmSize = 67108864;
   if (out.MemorySwappiness === -1) out.MemorySwappiness = null;
-  if (out.PidsLimit === 0) out.PidsLimit = null;
+  if (typeof out.PidsLimit === 'number' && out.PidsLimit <= 0) out.PidsLimit = null; // moby: 0 and -1 are none
   const rp = (requested?.RestartPolicy ?? {}) as { Name?: string; MaximumRetryCount?: number };
   out.RestartPolicy = { Name: rp.Name || 'no', MaximumRetryCount: rp.MaximumRetryCount ?? 0 };
   if (out.AutoRemove && out.RestartPolicy.Name !== 'no') throw invalidArgument('can\'t create \'AutoRemove\' container with restart policy');

@@ -7,24 +7,13 @@
 
 import { execFileSync } from 'node:child_process';
 import t, { type Test } from 'tap';
-import { startDaemon, type TestDaemon } from '../helpers/daemon.js';
-import { loadBusybox, waitFor } from '../helpers/containers.js';
-import { dockerShell, skipWithoutDocker as skip, type Run } from '../helpers/docker-cli.js';
+import { waitFor } from '../helpers/containers.js';
+import { dockerSetup, skipWithoutDocker as skip, succeeds, type Run } from '../helpers/docker-cli.js';
 import { canBind, freePort, httpGet } from '../helpers/ports.js';
 import { contains, ipToNumber, parseSubnet } from '../../src/domain/ipv4.js';
 
-async function setup(t: Test, name: string): Promise<{ d: TestDaemon; sh: (script: string) => Promise<Run> }> {
-  const d = await startDaemon(t, name);
-  await loadBusybox(t, d);
-  return { d, sh: dockerShell(t, d) };
-}
-
-/** Runs `script` and fails the test with the daemon's output when it does not exit 0. */
-async function ok(t: Test, d: TestDaemon, sh: (script: string) => Promise<Run>, script: string): Promise<string> {
-  const r = await sh(script);
-  if (r.code !== 0) t.fail(`${script} exited ${r.code}`, { stderr: r.stderr, stdout: r.stdout, daemon: d.output().slice(-4000) });
-  return r.stdout;
-}
+const setup = dockerSetup;
+const ok = succeeds;
 
 const HTTPD = 'busybox httpd -f -p 80 -h /etc';
 

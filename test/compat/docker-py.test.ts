@@ -275,3 +275,40 @@ emit({'ip': ip, 'subnet': subnet, 'listed': listed, 'after_disconnect': after_di
   t.same(r.pruned, { NetworksDeleted: ['pyunused'] }, 'prune removes the unused one (docker\'s answer has no SpaceReclaimed)');
   t.same(r.left, ['bridge', 'host', 'none']);
 });
+
+t.test('resources: run with mem_limit and nano_cpus, stats(stream=False) and a two-sample stream, update(mem_limit, memswap_limit) shows after reload()', { skip }, async (t) => {
+  const { python, d } = await setup(t);
+  await loadBusybox(t, d);
+  const r = await python<Record<string, any>>(`
+client = docker.DockerClient(base_url=base_url)
+c = client.containers.run('busybox', 'sleep 60', detach=True, mem_limit='64m', nano_cpus=500000000)
+c.reload()
+created = {k: c.attrs['HostConfig'][k] for k in ('Memory', 'MemorySwap', 'NanoCpus')}
+one = c.stats(stream=False)
+c.update(mem_limit='96m', memswap_limit='192m')
+c.reload()
+updated = {k: c.attrs['HostConfig'][k] for k in ('Memory', 'MemorySwap')}
+samples = []
+for s in c.stats(stream=True, decode=True):
+    samples.append(s)
+    if len(samples) == 2:
+        break
+c.remove(force=True)
+emit({'created': created, 'one': one, 'updated': updated, 'samples': samples})
+`);
+  t.same(r.created, { Memory: 64 * 1024 * 1024, MemorySwap: 128 * 1024 * 1024, NanoCpus: 500000000 });
+  const one = r.one;
+  t.type(one.cpu_stats?.cpu_usage?.total_usage, 'number', 'stats(stream=False) has cpu_stats.cpu_usage.total_usage');
+  t.ok(one.cpu_stats.cpu_usage.total_usage > 0, `and the container has used some CPU: ${one.cpu_stats.cpu_usage.total_usage}`);
+  t.equal(one.memory_stats?.limit, 64 * 1024 * 1024, 'memory_stats.limit is the mem_limit');
+  t.type(one.precpu_stats?.cpu_usage?.total_usage, 'number', 'precpu_stats is there: stream=False takes two samples');
+  t.type(one.cpu_stats.system_cpu_usage, 'number');
+  t.ok(one.cpu_stats.online_cpus > 0, 'online_cpus');
+  t.match(one, { id: /^[0-9a-f]{64}$/, name: /^\/.+/, read: /^\d{4}-\d\d-\d\dT/, preread: /^\d{4}-\d\d-\d\dT/, pids_stats: { current: 1 } });
+  t.same(r.updated, { Memory: 96 * 1024 * 1024, MemorySwap: 192 * 1024 * 1024 }, 'update() then reload() shows the new limits');
+  t.equal(r.samples.length, 2, 'the stream gives two samples');
+  const [first, second] = r.samples;
+  t.equal(second?.memory_stats?.limit, 96 * 1024 * 1024, 'the stream sees the updated limit');
+  t.ok(second?.precpu_stats?.cpu_usage?.total_usage > 0, `the second sample's precpu_stats.cpu_usage.total_usage > 0: ${second?.precpu_stats?.cpu_usage?.total_usage}`);
+  t.equal(second?.precpu_stats?.cpu_usage?.total_usage, first?.cpu_stats?.cpu_usage?.total_usage, 'and it is the first sample\'s cpu_stats');
+});

@@ -4,7 +4,8 @@
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { makeTempDir, type TestDaemon } from './daemon.js';
+import { makeTempDir, startDaemon, type TestDaemon } from './daemon.js';
+import { loadBusybox } from './containers.js';
 
 export const DOCKER = '/usr/local/bin/docker';
 export const skipWithoutDocker = existsSync(DOCKER) ? false : `the docker CLI is not installed at ${DOCKER}`;
@@ -31,4 +32,23 @@ export function dockerShell(t: { teardown(fn: () => unknown): void }, d: TestDae
         resolve({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout, stderr });
       });
     });
+}
+
+/** A daemon with busybox loaded, and a docker CLI shell pointed at it. */
+export async function dockerSetup(t: Parameters<typeof startDaemon>[0], name: string): Promise<{ d: TestDaemon; sh: (script: string) => Promise<Run> }> {
+  const d = await startDaemon(t, name);
+  await loadBusybox(t, d);
+  return { d, sh: dockerShell(t, d) };
+}
+
+/** Runs `script` and fails the test, with the daemon's output, when it does not exit 0. */
+export async function succeeds(
+  t: { fail(message: string, extra?: object): unknown },
+  d: TestDaemon,
+  sh: (script: string) => Promise<Run>,
+  script: string,
+): Promise<string> {
+  const r = await sh(script);
+  if (r.code !== 0) t.fail(`${script} exited ${r.code}`, { stderr: r.stderr, stdout: r.stdout, daemon: d.output().slice(-4000) });
+  return r.stdout;
 }

@@ -63,7 +63,13 @@ t.test('limits land in the cgroup files; update changes a running container and 
   t.equal(tooSmall.status, 400);
   t.equal(tooSmall.json().message, 'Minimum memory limit allowed is 6MB');
   const aboveSwap = await post(d, `/containers/${id}/update`, { Memory: 256 << 20 });
-  t.equal(aboveSwap.json().message, 'Memory limit should be smaller than already set memoryswap limit, update the memoryswap at the same time');
+  t.equal(aboveSwap.status, 409);
+  t.equal(aboveSwap.json().message, `Cannot update container ${id}: Memory limit should be smaller than already set memoryswap limit, update the memoryswap at the same time`);
+  const quota = await post(d, `/containers/${id}/update`, { CpuQuota: 20000 });
+  t.equal(quota.json().message, `Cannot update container ${id}: Conflicting options: CPU Quota cannot be updated as NanoCPUs has already been set`);
+  t.equal((await post(d, `/containers/${id}/update`, { PidsLimit: 0 })).status, 200);
+  t.equal(cgroupFile(pid, 'pids', 'pids.max'), 'max', 'PidsLimit 0 in an update lifts the limit');
+  t.equal((await inspect(d, id)).HostConfig.PidsLimit, 0);
   t.equal((await post(d, '/containers/nosuch/update', { Memory: 64 << 20 })).status, 404);
 
   const stopped = await create(d, { Cmd: ['sleep', '1000'] });
@@ -171,4 +177,14 @@ t.test('--device makes a host device usable, --device-cgroup-rule allows a node,
   t.equal(passed.stdout, 'made=opened\npassed=opened\n', '--device: the node exists and may be opened');
   const ruled = await run(d, { Cmd: ['sh', '-c', open], HostConfig: { DeviceCgroupRules: ['c 10:229 rwm'] } });
   t.equal(ruled.stdout, 'made=opened\npassed=refused\n', '--device-cgroup-rule: allowed, no node made');
+});
+
+t.test('the container sees its own cgroups read-only at /sys/fs/cgroup, with its limits', async (t) => {
+  const d = await daemon(t, 'res-cgroupfs');
+  const inside = await run(d, { Cmd: ['sh', '-c', 'cat /sys/fs/cgroup/memory/memory.limit_in_bytes /sys/fs/cgroup/pids/pids.max; cat /proc/self/cgroup | grep -c ":/$"; echo 1 > /sys/fs/cgroup/pids/pids.max 2>/dev/null && echo written || echo refused'], HostConfig: { Memory: 48 << 20, PidsLimit: 30 } });
+  t.equal(inside.code, 0, inside.stderr);
+  const lines = inside.stdout.trim().split('\n');
+  t.equal(lines[0], String(48 << 20), 'the memory limit, read inside (what a JVM looks for)');
+  t.equal(lines[1], '30');
+  t.equal(lines[3], 'refused', 'read-only');
 });

@@ -49,7 +49,7 @@ t.test('moby\'s checks, in its words', async (t) => {
   ];
   for (const [hc, message] of bad) t.throws(() => checkLimits(limitsOf(hc), host), { kind: 'InvalidArgument', message }, message);
   t.doesNotThrow(() => checkLimits(limitsOf({ Memory: 6 << 20, NanoCpus: 2e9, CpusetCpus: '0-1', BlkioWeight: 10 }), host));
-  t.same(limitWarnings(limitsOf({ BlkioWeight: 300 }), { ...all, blkioWeight: false }), ['Your kernel does not support Block I/O weight or the cgroup is not mounted. Weight discarded.']);
+  t.same(limitWarnings(limitsOf({ Memory: 10 << 20, MemorySwap: 20 << 20 }), { ...all, swap: false }), ['Your kernel does not support swap limit capabilities or the cgroup is not mounted. Memory limited without swap.']);
 });
 
 t.test('cgroup v2 on a fake cgroupfs tree: kapald leaves its own cgroup for a leaf, hands the controllers down and writes the limits', async (t) => {

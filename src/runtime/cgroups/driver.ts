@@ -30,6 +30,8 @@ export interface CgroupDriver {
   create(id: string, opts: { privileged: boolean; limits: ResourceLimits; deviceRules?: string[] }): ContainerCgroups;
   /** New limits for a running container (docker update). */
   update(id: string, limits: ResourceLimits): void;
+  /** What the container's /sys/fs/cgroup mounts: its hierarchies (v1) or the unified tree (v2). */
+  containerMounts(): { type: 'cgroup' | 'cgroup2'; dir: string; data: string }[];
   /** The container's directory of a controller (stats), if that controller is there. */
   controllerDir(id: string, controller: string): string | undefined;
   remove(id: string): void;

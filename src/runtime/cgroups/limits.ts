@@ -76,7 +76,6 @@ export function v2Writes(l: ResourceLimits, f: CgroupFeatures): CgroupWrite[] {
 export function limitWarnings(l: ResourceLimits, f: CgroupFeatures): string[] {
   const out: string[] = [];
   if (l.Memory > 0 && l.MemorySwap !== 0 && !f.swap) out.push('Your kernel does not support swap limit capabilities or the cgroup is not mounted. Memory limited without swap.');
-  if (l.BlkioWeight > 0 && !f.blkioWeight) out.push('Your kernel does not support Block I/O weight or the cgroup is not mounted. Weight discarded.');
   if (l.OomKillDisable && !f.oomKillDisable) out.push('Your kernel does not support OomKillDisable. OomKillDisable discarded.');
   if (l.OomKillDisable && l.Memory === 0 && f.oomKillDisable) out.push('OOM killer is disabled for the container, but no memory limit is set, this can result in the system running out of resources.');
   return out;

@@ -45,6 +45,10 @@ export class CgroupsV1 implements CgroupDriver {
     };
   }
 
+  containerMounts(): { type: 'cgroup'; dir: string; data: string }[] {
+    return this.hierarchies.map((h) => ({ type: 'cgroup' as const, dir: path.basename(h.mount), data: h.controllers.join(',') }));
+  }
+
   controllerDir(id: string, controller: string): string | undefined {
     const h = this.find(controller);
     return h && this.dir(h, id);

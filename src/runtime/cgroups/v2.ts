@@ -56,6 +56,10 @@ export class CgroupsV2 implements CgroupDriver {
     return { memory: c.has('memory'), cpu: c.has('cpu'), pids: c.has('pids'), swap: c.has('memory'), blkioWeight: c.has('io'), oomKillDisable: false, cpuset: c.has('cpuset') };
   }
 
+  containerMounts(): { type: 'cgroup2'; dir: string; data: string }[] {
+    return [{ type: 'cgroup2', dir: '', data: '' }];
+  }
+
   controllerDir(id: string, controller: string): string | undefined {
     return controller === 'cpuacct' || this.available().has(controller) ? this.dir(id) : undefined;
   }

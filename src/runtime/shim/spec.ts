@@ -88,6 +88,8 @@ export interface ShimSpec extends ProcessSpec {
   gateway?: string | undefined;
   /** Namespaced sysctls, written into the container's /proc/sys. */
   sysctls?: [string, string][];
+  /** What /sys/fs/cgroup shows inside: cgroup2, or one cgroup v1 mount per hierarchy. */
+  cgroupMounts?: { type: 'cgroup' | 'cgroup2'; dir: string; data: string }[];
 }
 
 /** An interface inside the container: the veth peer named `name`, given `address`/`prefixLength`. */
@@ -153,6 +155,7 @@ export const SPEC_ARITY: Record<string, number> = {
   'seccomp-arch': 1,
   'seccomp-rule': 4,
   sysctl: 2,
+  'cgroup-mount': 3,
 };
 
 const flag = (b: boolean) => (b ? '1' : '0');
@@ -226,6 +229,7 @@ export function encodeSpec(spec: ShimSpec): Buffer {
     add('init', flag(spec.init));
     add('privileged', flag(spec.privileged));
     for (const [key, value] of spec.sysctls ?? []) add('sysctl', key, value);
+    for (const m of spec.cgroupMounts ?? []) add('cgroup-mount', m.type, m.dir, m.data);
     for (const i of spec.interfaces ?? []) add('netif', i.name, i.address, i.prefixLength);
     if (spec.gateway) add('gateway', spec.gateway);
   });

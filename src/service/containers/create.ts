@@ -25,6 +25,7 @@ export function buildContainer(
   const config = mergeConfig(req, image.parsed.config ?? {});
   const hostConfig = completeHostConfig(req.HostConfig, deps.logDefaults);
   const warnings: string[] = unsupportedSettings(config, hostConfig);
+  warnings.push(...runtime.discardUnsupported(hostConfig));
   warnings.push(...runtime.checkLimits(limitsOf(hostConfig)));
   // As dockerd stores it: swap defaults to as much again as the memory.
   if (typeof hostConfig.Memory === 'number' && hostConfig.Memory > 0 && !hostConfig.MemorySwap) hostConfig.MemorySwap = hostConfig.Memory * 2;

@@ -330,20 +330,29 @@ export class ContainerService extends ContainerQueries {
       const hc: HostConfig = { ...c.hostConfig };
       for (const key of LIMIT_KEYS) {
         const v = req[key];
-        if (v === undefined || v === null || v === 0 || v === '') continue;
-        (hc as Record<string, unknown>)[key] = v;
+        // The CLI sends every field, zero when not given; PidsLimit only when given (0 or -1: none).
+        if (key === 'PidsLimit' ? v === undefined || v === null : v === undefined || v === null || v === 0 || v === '') continue;
+        (hc as Record<string, unknown>)[key] = key === 'PidsLimit' && (v as number) <= 0 ? 0 : v;
       }
       const current = limitsOf(c.hostConfig);
+      // moby's update rules (container_unix.go UpdateContainer), answered 409 with its prefix.
+      const refuse = (why: string) => new KapalError('Conflict', `Cannot update container ${c.id}: ${why}`);
       if (req.Memory && !req.MemorySwap && current.MemorySwap > 0 && req.Memory > current.MemorySwap) {
-        throw invalidArgument('Memory limit should be smaller than already set memoryswap limit, update the memoryswap at the same time');
+        throw refuse('Memory limit should be smaller than already set memoryswap limit, update the memoryswap at the same time');
       }
+      if (current.NanoCpus > 0 && req.CpuQuota) throw refuse('Conflicting options: CPU Quota cannot be updated as NanoCPUs has already been set');
+      if (current.NanoCpus > 0 && req.CpuPeriod) throw refuse('Conflicting options: CPU Period cannot be updated as NanoCPUs has already been set');
+      if (req.NanoCpus && current.CpuPeriod > 0) throw refuse('Conflicting options: Nano CPUs cannot be updated as CPU Period has already been set');
+      if (req.NanoCpus && current.CpuQuota > 0) throw refuse('Conflicting options: Nano CPUs cannot be updated as CPU Quota has already been set');
       if (req.RestartPolicy?.Name) {
         if (c.hostConfig.AutoRemove && req.RestartPolicy.Name !== 'no') throw invalidArgument('Restart policy cannot be updated because AutoRemove is enabled for the container');
         hc.RestartPolicy = { Name: req.RestartPolicy.Name, MaximumRetryCount: req.RestartPolicy.MaximumRetryCount ?? 0 };
       }
       if (typeof hc.Memory === 'number' && hc.Memory > 0 && !hc.MemorySwap) hc.MemorySwap = hc.Memory * 2;
+      const warnings = this.deps.runtime.discardUnsupported(hc);
       const limits = limitsOf(hc);
-      const warnings = this.deps.runtime.checkLimits(limits);
+      warnings.push(...this.deps.runtime.checkLimits(limits, { update: true }));
+      if (hc.PidsLimit === 0) limits.PidsLimit = -1; // stored as none, written as `max`
       if (isRunning(c.state.status)) {
         try {
           this.deps.runtime.updateLimits(c.id, limits);
