@@ -179,6 +179,7 @@ static const struct step {
     {"detach_old_root", detach_old_root},
     {"mount_dev", mount_dev},
     {"mount_binds", mount_binds},
+    {"mount_tmpfs", mount_tmpfs},
     {"mask_paths", mask_paths},
     {"set_hostname", set_hostname},
     {"setup_stdio", setup_stdio},

@@ -135,6 +135,30 @@ int mount_binds(struct shim *sh) {
   return 0;
 }
 
+/* `tmpfs TARGET FLAGS DATA` (--tmpfs, --mount type=tmpfs): FLAGS are mount(2) flag words, DATA
+ * tmpfs's own options (size, mode, ...). */
+int mount_tmpfs(struct shim *sh) {
+  static const struct {
+    const char *name;
+    unsigned long set;
+  } words[] = {{"ro", MS_RDONLY}, {"noexec", MS_NOEXEC}, {"nosuid", MS_NOSUID}, {"nodev", MS_NODEV}, {"noatime", MS_NOATIME},
+               {"nodiratime", MS_NODIRATIME}, {"relatime", MS_RELATIME}, {"strictatime", MS_STRICTATIME},
+               {"sync", MS_SYNCHRONOUS}, {"dirsync", MS_DIRSYNC}};
+  const struct list *l = &sh->spec.tmpfs;
+  for (size_t i = 0; i + 2 < l->n; i += 3) {
+    char flags[256], *save = NULL;
+    unsigned long mflags = 0;
+    if (strlen(l->v[i + 1]) >= sizeof flags) return fail_msg("tmpfs `%s`: options too long", l->v[i]);
+    strcpy(flags, l->v[i + 1]);
+    for (char *w = strtok_r(flags, ",", &save); w; w = strtok_r(NULL, ",", &save))
+      for (size_t k = 0; k < sizeof words / sizeof words[0]; k++)
+        if (strcmp(w, words[k].name) == 0) mflags |= words[k].set;
+    int r = mount_at("tmpfs", l->v[i], "tmpfs", mflags, *l->v[i + 2] ? l->v[i + 2] : NULL);
+    if (r < 0) return r;
+  }
+  return 0;
+}
+
 /* MS_REMOUNT|MS_BIND replaces the mount's flags: keep the ones it has, add read-only. */
 static int remount_ro(const char *path) {
   struct statvfs sv;

@@ -38,7 +38,7 @@ struct spec {
       masked, readonly_path, device, env, arg, cwd, user, group_add, cap, no_new_privileges, rlimit, tty, stdin_,
       console_size, log, log_max_size, log_max_file, init, privileged, uid_map, gid_map, join_pid, join_parent, netif,
       gateway, seccomp_default, seccomp_arch, seccomp_rule, sysctl,
-      cgroup_mount;
+      cgroup_mount, tmpfs;
 };
 int spec_load(struct spec *s, const char *path, int exec);
 void spec_free(struct spec *s);
@@ -113,6 +113,7 @@ int detach_old_root(struct shim *sh);
 int mount_proc_sys(struct shim *sh);
 int mount_dev(struct shim *sh);
 int mount_binds(struct shim *sh);
+int mount_tmpfs(struct shim *sh);
 int mask_paths(struct shim *sh);
 int remount_rootfs_readonly(struct shim *sh);
 int make_devices(const struct spec *s); /* devices.c */

@@ -27,6 +27,8 @@ import { EventStore } from '../store/event-store.js';
 import { EventService } from '../service/events.js';
 import { ExecService } from '../service/exec/service.js';
 import { NetworkService } from '../service/networks/service.js';
+import { VolumeService } from '../service/volumes/service.js';
+import { VolumeStore } from '../store/volume-store.js';
 import { DEFAULT_POOLS } from '../service/networks/ipam.js';
 import { NetworkStore } from '../store/network-store.js';
 import { NetworkRuntime } from '../runtime/network/network-runtime.js';
@@ -81,7 +83,8 @@ export function createServices(config: DaemonConfig, db: Db, log: FastifyBaseLog
     log,
     config: { bridge: config.bridge, bip: config.bip, pools: config.defaultAddressPools.length > 0 ? config.defaultAddressPools : DEFAULT_POOLS, mtu: config.mtu, ipForward: config.ipForward },
   });
-  const containers = new ContainerService({ store: containerStore, images, runtime, events, log, networks: networks.endpoints, logDefaults: { Type: config.logDriver, Config: config.logOpts } });
+  const volumes = new VolumeService({ store: new VolumeStore(db), root: path.join(config.dataRoot, 'volumes'), events, owner: runtime.usernsOwner });
+  const containers = new ContainerService({ store: containerStore, images, runtime, events, log, networks: networks.endpoints, volumes, logDefaults: { Type: config.logDriver, Config: config.logOpts } });
   findContainer = (ref) => containers.find(ref);
   const registry = new RegistryService({
     images,
@@ -102,7 +105,7 @@ export function createServices(config: DaemonConfig, db: Db, log: FastifyBaseLog
     cgroupFeatures: () => runtime.cgroups.features,
   });
   const execs = new ExecService({ containers, runtime, events, log });
-  return { system, images, registry, containers, events, execs, networks };
+  return { system, images, registry, containers, events, execs, networks, volumes };
 }
 
 export async function buildDaemon(config: DaemonConfig, log: FastifyBaseLogger): Promise<Daemon> {

@@ -18,7 +18,7 @@ import type { ContainerLayout } from './container-layout.js';
 import { availableParallelism } from 'node:os';
 import type { CgroupDriver } from './cgroups/driver.js';
 import { launchShim, ShimStartError, type LaunchResult } from './shim/launcher.js';
-import { encodeExecSpec, encodeSpec } from './shim/spec.js';
+import { encodeExecSpec, encodeSpec, type BindSpec } from './shim/spec.js';
 import { buildExecSpec } from './exec-spec.js';
 import type { ExecProcess } from '../domain/exec.js';
 import { connectShimSocket, readExitFile } from './shim/connection.js';
@@ -36,6 +36,18 @@ function hostCpus(): { cpus: number; cpusetCpus: string; cpusetMems: string } {
   };
   const cpus = availableParallelism();
   return { cpus, cpusetCpus: read('/sys/fs/cgroup/cpuset/cpuset.cpus', read('/sys/fs/cgroup/cpuset.cpus.effective', `0-${cpus - 1}`)), cpusetMems: read('/sys/fs/cgroup/cpuset/cpuset.mems', read('/sys/fs/cgroup/cpuset.mems.effective', '0')) };
+}
+
+/** A container's own mounts as the runtime takes them: volumes are binds of their directories. */
+export type RuntimeMount =
+  | { type: 'bind' | 'volume'; source: string; target: string; readonly: boolean }
+  | { type: 'tmpfs'; target: string; flags: string[]; data: string };
+
+/** Binds parents first (by depth), so a mount inside another lands on top of it. */
+function userBinds(mounts: RuntimeMount[]): BindSpec[] {
+  return mounts
+    .flatMap((m) => (m.type === 'tmpfs' ? [] : [{ source: m.source, target: m.target, readonly: m.readonly }]))
+    .sort((a, b) => a.target.split('/').length - b.target.split('/').length);
 }
 
 export interface RuntimeDeps {
@@ -57,6 +69,11 @@ export class ContainerRuntime {
     mkdirSync(deps.layout.containersDir, { recursive: true, mode: 0o710 });
     chmodSync(deps.layout.containersDir, deps.userns ? 0o711 : 0o710);
     mkdirSync(deps.layout.statesDir, { recursive: true, mode: 0o700 });
+  }
+
+  /** The remapped root that owns what containers write (volumes), with --userns-remap. */
+  get usernsOwner(): { rootUid: number; rootGid: number } | undefined {
+    return this.deps.userns;
   }
 
   get usernsEnabled(): boolean {
@@ -111,6 +128,7 @@ export class ContainerRuntime {
     c: Container,
     layers: string[],
     network: NetworkPlan | undefined,
+    mounts: RuntimeMount[],
     connect: (connectOne: () => Promise<Socket>, childPid: number) => Promise<void>,
   ): Promise<LaunchResult> {
     const l = this.deps.layout;
@@ -136,11 +154,12 @@ export class ContainerRuntime {
         work: l.work(c.id),
         cgroups: cg.dirs,
         memoryCgroup: cg.memory,
-        binds,
+        binds: [...binds, ...userBinds(mounts)],
         logPath: l.logPath(c.id),
         availableCaps: this.availableCaps,
         userns: this.usernsOf(c),
       });
+      spec.tmpfs = mounts.flatMap((m) => (m.type === 'tmpfs' ? [{ target: m.target, flags: m.flags, data: m.data }] : []));
       // A cgroup v1 file system cannot be mounted in a user namespace: there, none (as rootless docker).
       spec.cgroupMounts = this.usernsOf(c) ? [] : this.deps.cgroups.containerMounts();
       spec.interfaces = network?.interfaces ?? [];

@@ -56,7 +56,7 @@ t.test('settings kapal cannot honour yet: data and isolation ones are refused, t
   const base = mergeConfig({ Image: 'b' }, busybox);
   const cli = completeHostConfig({ Binds: null, Dns: [], DnsOptions: [], Ulimits: [], PidMode: '', IpcMode: '', CgroupnsMode: '', MemorySwappiness: -1, PidsLimit: 0, OomKillDisable: false, PortBindings: {} });
   t.same(unsupportedSettings(base, cli), [], 'what the docker CLI sends by default is fine');
-  t.throws(() => unsupportedSettings(base, completeHostConfig({ Binds: ['/tmp:/x'] })), { kind: 'InvalidArgument', message: /bind mounts .* not supported by kapal yet/ });
+  t.throws(() => unsupportedSettings(base, completeHostConfig({ VolumesFrom: ['other'] })), { kind: 'InvalidArgument', message: '--volumes-from is not supported by kapal yet' });
   t.throws(() => unsupportedSettings(base, completeHostConfig({ PidMode: 'host' })), { message: '--pid=host is not supported by kapal yet' });
   const warned = unsupportedSettings(base, completeHostConfig({ Memory: 67108864, PortBindings: { '80/tcp': [{ HostPort: '8080' }] }, RestartPolicy: { Name: 'always' }, BlkioDeviceReadBps: [{ Path: '/dev/sda', Rate: 1 }] }));
   t.match(warned, [/per-device block IO limits are not applied yet/, /restart policy "always" is not applied yet/]);

@@ -50,6 +50,8 @@ export function statusText(c: Container, now = Date.now()): string {
 export interface ContainerNetworking {
   views: EndpointView[];
   ports: PublishedPort[];
+  /** docker's MountPoint list (inspect's Mounts; ps shows the same). */
+  mounts?: object[];
 }
 
 export function containerSummary(c: Container, image: string, net: ContainerNetworking, sizes?: { rw: number; rootFs: number }) {
@@ -68,7 +70,7 @@ export function containerSummary(c: Container, image: string, net: ContainerNetw
     Status: statusText(c),
     HostConfig: { NetworkMode: c.hostConfig.NetworkMode },
     NetworkSettings: { Networks: networksMap(c, net.views) },
-    Mounts: [],
+    Mounts: net.mounts ?? [],
   };
 }
 
@@ -124,7 +126,7 @@ export function containerInspect(c: Container, paths: InspectPaths, net: Contain
       Name: 'overlayfs',
     },
     ...(sizes ? { SizeRw: sizes.rw, SizeRootFs: sizes.rootFs } : {}),
-    Mounts: [],
+    Mounts: net.mounts ?? [],
     Config: c.config,
     NetworkSettings: networkSettings(c, net.views, net.ports),
   };

@@ -38,6 +38,7 @@ import type { ContainerService } from '../../service/containers/service.js';
 import type { EventService } from '../../service/events.js';
 import type { ExecService } from '../../service/exec/service.js';
 import type { NetworkService } from '../../service/networks/service.js';
+import type { VolumeService } from '../../service/volumes/service.js';
 import createExec from './exec/create.js';
 import startExec from './exec/start.js';
 import startExecWebsocket from './exec/start-ws.js';
@@ -50,6 +51,11 @@ import removeNetwork from './networks/remove.js';
 import connectNetwork from './networks/connect.js';
 import disconnectNetwork from './networks/disconnect.js';
 import pruneNetworks from './networks/prune.js';
+import listVolumes from './volumes/list.js';
+import createVolume from './volumes/create.js';
+import inspectVolume from './volumes/inspect.js';
+import removeVolume from './volumes/remove.js';
+import pruneVolumes from './volumes/prune.js';
 
 export interface Services {
   system: SystemService;
@@ -59,6 +65,7 @@ export interface Services {
   events: EventService;
   execs: ExecService;
   networks: NetworkService;
+  volumes: VolumeService;
 }
 
 export function registerRoutes(app: Api, services: Services): void {
@@ -70,5 +77,6 @@ export function registerRoutes(app: Api, services: Services): void {
   ];
   const execRoutes = [createExec, startExec, startExecWebsocket, inspectExec, resizeExec];
   const networkRoutes = [listNetworks, inspectNetwork, createNetwork, removeNetwork, connectNetwork, disconnectNetwork, pruneNetworks];
-  for (const route of [ping, version, info, systemEvents, ...containerRoutes, ...execRoutes, ...networkRoutes, loadImages, listImages, saveImages, createImage, pruneImages, imageNameRoutes, distributionRoutes]) route(app, services);
+  const volumeRoutes = [listVolumes, createVolume, inspectVolume, removeVolume, pruneVolumes];
+  for (const route of [ping, version, info, systemEvents, ...containerRoutes, ...execRoutes, ...networkRoutes, ...volumeRoutes, loadImages, listImages, saveImages, createImage, pruneImages, imageNameRoutes, distributionRoutes]) route(app, services);
 }

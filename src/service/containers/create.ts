@@ -6,6 +6,8 @@ import { VALID_NAME, generateContainerId, generateName } from '../../domain/cont
 import { invalidArgument } from '../../domain/errors.js';
 import type { EndpointConfig } from '../../domain/network.js';
 import { limitsOf } from '../../domain/resources.js';
+import { containerMounts, type ContainerMount, type MountRequest } from '../../domain/volume.js';
+import { existsSync, mkdirSync } from 'node:fs';
 import { portRequests } from '../networks/port-bindings.js';
 import { hostHostName } from '../../runtime/container-files.js';
 import { MASKED_PATHS, READONLY_PATHS } from '../../runtime/container-spec.js';
@@ -19,7 +21,7 @@ export function buildContainer(
   deps: Pick<ContainerServiceDeps, 'store' | 'images' | 'runtime' | 'logDefaults' | 'networks'>,
   req: CreateRequest,
   name: string | undefined,
-): { container: Container; warnings: string[]; joins: NetworkJoin[] } {
+): { container: Container; warnings: string[]; joins: NetworkJoin[]; mounts: ContainerMount[] } {
   const { store, images, runtime } = deps;
   const image = images.get(req.Image);
   const config = mergeConfig(req, image.parsed.config ?? {});
@@ -31,6 +33,8 @@ export function buildContainer(
   if (typeof hostConfig.Memory === 'number' && hostConfig.Memory > 0 && !hostConfig.MemorySwap) hostConfig.MemorySwap = hostConfig.Memory * 2;
   const capWarning = runtime.capabilityWarning;
   if (capWarning) warnings.push(capWarning);
+  const mounts = containerMounts({ binds: hostConfig.Binds as string[] | null, mounts: hostConfig.Mounts as MountRequest[] | null, tmpfs: hostConfig.Tmpfs as Record<string, string> | null, volumes: config.Volumes });
+  for (const m of mounts) if (m.type === 'bind') bindSource(m);
   const networks = deps.networks.plan(hostConfig.NetworkMode, req.NetworkingConfig?.EndpointsConfig as Record<string, EndpointConfig> | null | undefined);
   hostConfig.NetworkMode = networks.mode;
   // Checked now, so a bad -p is a 400 at create rather than a failed start.
@@ -67,7 +71,14 @@ export function buildContainer(
     restartCount: 0,
     state: { status: 'created', pid: 0, exitCode: 0, error: '', oomKilled: false, startedAt: null, finishedAt: null },
   };
-  return { container: c, warnings, joins: networks.joins };
+  return { container: c, warnings, joins: networks.joins, mounts };
+}
+
+/** -v makes a missing host directory (docker's legacy rule); --mount refuses it. */
+function bindSource(m: Extract<ContainerMount, { type: 'bind' }>): void {
+  if (existsSync(m.source)) return;
+  if (!m.create) throw invalidArgument(`invalid mount config for type "bind": bind source path does not exist: ${m.source}`);
+  mkdirSync(m.source, { recursive: true, mode: 0o755 });
 }
 
 export type NetworkJoin = ReturnType<ContainerServiceDeps['networks']['plan']>['joins'][number];

@@ -10,6 +10,8 @@ import type { ContainerStore } from '../../store/container-store.js';
 import type { EventService } from '../events.js';
 import type { ImageService } from '../image-service.js';
 import type { ContainerEndpoints, EndpointView } from '../networks/endpoints.js';
+import type { VolumeService } from '../volumes/service.js';
+import { containerMounts, type ContainerMount } from '../../domain/volume.js';
 import type { PublishedPort } from '../../domain/network.js';
 import { diskUsage } from './disk-usage.js';
 import { checkFilters, containerMatches } from './filters.js';
@@ -27,6 +29,8 @@ export interface ContainerServiceDeps {
   /** Container events are published here, after the store has the change. */
   events: EventService;
   log: Logger;
+  /** Volumes: made and recorded at create, their directories at start. */
+  volumes: VolumeService;
   /** The containers' side of networks: endpoints at create, addresses and ports at start. */
   networks: ContainerEndpoints;
   /** kapald's log-driver and log-opts (json-file with no options when absent). */
@@ -75,9 +79,27 @@ export class ContainerQueries {
     return out;
   }
 
+  /** The container's mounts as requested, anonymous volumes with the names they were made with. */
+  mountsOf(c: Container): ContainerMount[] {
+    const hc = c.hostConfig as Record<string, unknown>;
+    const mounts = containerMounts({ binds: hc.Binds as string[] | null, mounts: hc.Mounts as never, tmpfs: hc.Tmpfs as Record<string, string> | null, volumes: c.config.Volumes });
+    return this.deps.volumes.resolve(c.id, mounts);
+  }
+
+  /** docker inspect's Mounts. */
+  mountsView(c: Container): object[] {
+    return this.mountsOf(c).map((m) =>
+      m.type === 'bind'
+        ? { Type: 'bind', Source: m.source, Destination: m.target, Mode: m.readonly ? 'ro' : '', RW: !m.readonly, Propagation: m.propagation }
+        : m.type === 'volume'
+          ? { Type: 'volume', Name: m.name, Source: this.deps.volumes.mountpoint(m.name), Destination: m.target, Driver: 'local', Mode: m.readonly ? 'ro' : 'z', RW: !m.readonly, Propagation: '' }
+          : { Type: 'tmpfs', Source: '', Destination: m.target, Mode: '', RW: !m.flags.includes('ro'), Propagation: '' },
+    );
+  }
+
   /** The container's endpoints and published ports (inspect). */
-  networking(c: Container): { views: EndpointView[]; ports: PublishedPort[] } {
-    return { views: this.deps.networks.endpointViews(c.id), ports: this.deps.networks.publishedPorts(c.id) };
+  networking(c: Container): { views: EndpointView[]; ports: PublishedPort[]; mounts: object[] } {
+    return { views: this.deps.networks.endpointViews(c.id), ports: this.deps.networks.publishedPorts(c.id), mounts: this.mountsView(c) };
   }
 
   /** Every container's, read once (docker ps). */

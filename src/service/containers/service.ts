@@ -47,13 +47,14 @@ export class ContainerService extends ContainerQueries {
 
   create(req: CreateRequest, name: string | undefined): { Id: string; Warnings: string[] } {
     const { store, runtime } = this.deps;
-    const { container, warnings, joins } = buildContainer(this.deps, req, name);
+    const { container, warnings, joins, mounts } = buildContainer(this.deps, req, name);
     runtime.validate(container);
     runtime.prepare(container);
     try {
       this.deps.networks.inTransaction(() => {
         store.insert(container);
         this.deps.networks.record(container.id, container.name.slice(1), joins);
+        this.deps.volumes.attach(container.id, mounts);
       });
     } catch (err) {
       runtime.destroy(container.id);
@@ -72,7 +73,7 @@ export class ContainerService extends ContainerQueries {
     this.deps.events.container({ ...c, name: full }, 'rename', { oldName: c.name });
   }
 
-  async remove(ref: string, opts: { force: boolean }): Promise<void> {
+  async remove(ref: string, opts: { force: boolean; volumes?: boolean }): Promise<void> {
     const found = this.get(ref);
     await this.mutex.run(found.id, async () => {
       let c = this.deps.store.get(found.id);
@@ -83,11 +84,13 @@ export class ContainerService extends ContainerQueries {
         c = this.deps.store.get(found.id);
         if (!c) return;
       }
-      this.destroy(c);
+      this.destroy(c, opts.volumes === true);
     });
   }
 
-  private destroy(c: Container): void {
+  /** Removes the container (and, with `volumes` or AutoRemove, its anonymous volumes). */
+  private destroy(c: Container, volumes = c.hostConfig.AutoRemove): void {
+    const owned = this.deps.volumes.namesOf(c.id);
     this.deps.store.setState(c.id, { ...c.state, status: transition(c, 'remove') });
     for (const session of this.pendingAttach.get(c.id) ?? []) session.end();
     this.pendingAttach.delete(c.id);
@@ -99,6 +102,7 @@ export class ContainerService extends ContainerQueries {
       throw err;
     }
     this.deps.store.remove(c.id);
+    if (volumes) this.deps.volumes.removeAnonymous(owned);
     this.deps.events.container(c, 'destroy');
     this.waiters.removed(c.id, c.state.exitCode);
   }
@@ -150,7 +154,8 @@ export class ContainerService extends ContainerQueries {
       network = await this.deps.networks.prepareStart(c);
       // Before SHIM_GO: the shim reads these clients' CLIENT_ATTACH (and queued stdin) before the
       // process runs, so even `echo hi` reaches them; the veths are in the child's netns.
-      launched = await this.deps.runtime.start(c, this.deps.images.layerPaths(image), network, async (connect, pid) => {
+      const mounts = this.mountsOf(c).map((m) => (m.type === 'volume' ? { ...m, source: this.deps.volumes.ensureDir(m.name) } : m));
+      launched = await this.deps.runtime.start(c, this.deps.images.layerPaths(image), network, mounts, async (connect, pid) => {
         const attached = network?.attach(pid);
         monitorSocket = await connect();
         for (const s of sessions) s.connect(await connect());

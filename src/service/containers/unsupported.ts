@@ -11,9 +11,6 @@ const nonEmpty = (v: unknown): boolean =>
 
 /** Refused: running without them would put data or isolation somewhere the user does not expect. */
 const REFUSED: [keyof HostConfig | string, string][] = [
-  ['Binds', 'bind mounts and named volumes (-v) are not supported by kapal yet'],
-  ['Mounts', 'mounts (--mount) are not supported by kapal yet'],
-  ['Tmpfs', 'tmpfs mounts (--tmpfs) are not supported by kapal yet'],
   ['VolumesFrom', '--volumes-from is not supported by kapal yet'],
   ['Links', 'links (--link) are not supported by kapal'],
 ];
@@ -48,8 +45,5 @@ export function unsupportedSettings(config: ContainerConfig, hc: HostConfig): st
   if (hc.RestartPolicy.Name !== 'no') warnings.push(`restart policy "${hc.RestartPolicy.Name}" is not applied yet: the container is not restarted`);
   const securityOpt = (hc.SecurityOpt ?? []).filter((o) => !/^no-new-privileges(?:[:=]true)?$/.test(o) && !/^seccomp[=:]/.test(o));
   if (securityOpt.length > 0) warnings.push(`security options ${securityOpt.join(', ')} are not applied yet`);
-  if (config.Volumes && Object.keys(config.Volumes).length > 0) {
-    warnings.push(`volumes (${Object.keys(config.Volumes).join(', ')}) are kept in the container's own file system until kapal has volumes`);
-  }
   return warnings;
 }

@@ -14,7 +14,7 @@ export default function listContainers(app: Api, { containers }: Services): void
     const net = containers.networkingOfAll();
     const body = list.map((c) => {
       const image = containers.imageDisplayName(c);
-      const networking = { views: net.views(c.id), ports: net.ports(c.id) };
+      const networking = { views: net.views(c.id), ports: net.ports(c.id), mounts: containers.mountsView(c) };
       if (!size) return containerSummary(c, image, networking);
       const rw = containers.sizeRw(c);
       return containerSummary(c, image, networking, { rw, rootFs: rw + containers.imageSize(c) });

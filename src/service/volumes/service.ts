@@ -1,0 +1,145 @@
+// Volume use cases: docker's volumes API (list, create, inspect, remove, prune) on the local
+// driver — a directory DATA-ROOT/volumes/<name>/_data — and what containers need: their volumes
+// made and recorded at create, their directories at start, anonymous ones removed with them.
+
+import { chownSync, mkdirSync, rmSync } from 'node:fs';
+import path from 'node:path';
+import { conflict, invalidArgument, notFound } from '../../domain/errors.js';
+import { VALID_VOLUME_NAME, newVolumeName, type ContainerMount, type Volume } from '../../domain/volume.js';
+import type { VolumeStore } from '../../store/volume-store.js';
+import type { EventService } from '../events.js';
+import { checkFilters, matchLabels } from '../containers/filters.js';
+import { diskUsage } from '../containers/disk-usage.js';
+
+export interface VolumeServiceDeps {
+  store: VolumeStore;
+  /** DATA-ROOT/volumes */
+  root: string;
+  events: EventService;
+  /** --userns-remap: volumes belong to the containers' root. */
+  owner?: { rootUid: number; rootGid: number } | undefined;
+}
+
+export interface VolumeCreateRequest {
+  Name?: string | undefined;
+  Driver?: string | undefined;
+  DriverOpts?: Record<string, string> | null | undefined;
+  Labels?: Record<string, string> | null | undefined;
+}
+
+export class VolumeService {
+  constructor(private readonly deps: VolumeServiceDeps) {
+    mkdirSync(deps.root, { recursive: true, mode: 0o701 });
+  }
+
+  mountpoint(name: string): string {
+    return path.join(this.deps.root, name, '_data');
+  }
+
+  get(name: string): Volume {
+    const v = this.deps.store.get(name);
+    if (!v) throw notFound(`get ${name}: no such volume`);
+    return v;
+  }
+
+  list(filters: Map<string, string[]>): Volume[] {
+    checkFilters(filters, new Set(['dangling', 'name', 'label', 'driver']));
+    const inUse = this.deps.store.namesInUse();
+    return this.deps.store.list().filter((v) => {
+      const any = (key: string, test: (value: string) => boolean) => !filters.has(key) || filters.get(key)!.some(test);
+      return (
+        any('name', (n) => v.name.includes(n)) &&
+        any('driver', (d) => d === v.driver) &&
+        any('dangling', (d) => (d === 'true' || d === '1') === !inUse.has(v.name)) &&
+        (!filters.has('label') || matchLabels(v.labels, filters.get('label')!))
+      );
+    });
+  }
+
+  /** docker volume create: an existing volume of that name is returned as it is. */
+  create(req: VolumeCreateRequest, opts: { anonymous?: boolean; makeDir?: boolean } = {}): Volume {
+    const name = req.Name || newVolumeName();
+    if (!VALID_VOLUME_NAME.test(name)) throw invalidArgument(`create ${name}: "${name}" includes invalid characters for a local volume name, only "[a-zA-Z0-9][a-zA-Z0-9_.-]" are allowed. If you intended to pass a host directory, use absolute path`);
+    if (req.Driver && req.Driver !== 'local') throw notFound(`error looking up volume plugin ${req.Driver}: plugin "${req.Driver}" not found`);
+    if (req.DriverOpts && Object.keys(req.DriverOpts).length > 0) throw invalidArgument('local volume options (type, device, o) are not supported by kapal yet');
+    const existing = this.deps.store.get(name);
+    if (existing) return existing;
+    if (opts.makeDir !== false) this.ensureDir(name);
+    const v = this.deps.store.insert({ name, driver: 'local', labels: req.Labels ?? {}, options: {}, anonymous: opts.anonymous ?? false, createdAt: new Date().toISOString() });
+    this.deps.events.publish('volume', 'create', name, { driver: 'local' });
+    return v;
+  }
+
+  /** The volume's directory (made at the container's start when the volume came with its create). */
+  ensureDir(name: string): string {
+    const dir = this.mountpoint(name);
+    mkdirSync(dir, { recursive: true, mode: 0o755 });
+    if (this.deps.owner) chownSync(dir, this.deps.owner.rootUid, this.deps.owner.rootGid);
+    return dir;
+  }
+
+  remove(name: string, opts: { force: boolean }): void {
+    const v = this.deps.store.get(name);
+    if (!v) {
+      if (opts.force) return;
+      throw notFound(`get ${name}: no such volume`);
+    }
+    const users = this.deps.store.usersOf(name);
+    if (users.length > 0) throw conflict(`remove ${name}: volume is in use - [${users.join(', ')}]`);
+    this.deps.store.remove(name);
+    rmSync(path.join(this.deps.root, name), { recursive: true, force: true });
+    this.deps.events.publish('volume', 'destroy', name, { driver: 'local' });
+  }
+
+  /** Unused volumes: anonymous ones, or all with `all=true` (docker 23+). */
+  prune(filters: Map<string, string[]>): { VolumesDeleted: string[] | null; SpaceReclaimed: number } {
+    checkFilters(filters, new Set(['label', 'label!', 'all']));
+    const all = (filters.get('all') ?? []).some((v) => v === 'true' || v === '1');
+    const inUse = this.deps.store.namesInUse();
+    const deleted: string[] = [];
+    let reclaimed = 0;
+    for (const v of this.deps.store.list()) {
+      if (inUse.has(v.name) || (!all && !v.anonymous)) continue;
+      if (filters.has('label') && !matchLabels(v.labels, filters.get('label')!)) continue;
+      if (filters.has('label!') && filters.get('label!')!.some((l) => matchLabels(v.labels, [l]))) continue;
+      reclaimed += diskUsage(this.mountpoint(v.name));
+      this.remove(v.name, { force: true });
+      deleted.push(v.name);
+    }
+    return { VolumesDeleted: deleted.length > 0 ? deleted : null, SpaceReclaimed: reclaimed };
+  }
+
+  // ---- containers ---------------------------------------------------------------------------------
+
+  /** Inside the container's create transaction: its volumes, made if new, and recorded. */
+  attach(containerId: string, mounts: ContainerMount[]): void {
+    for (const m of mounts) {
+      if (m.type !== 'volume') continue;
+      // The directory comes at the start: a rolled-back create leaves none behind.
+      this.create({ Name: m.name }, { anonymous: m.anonymous, makeDir: false });
+      this.deps.store.attach(containerId, m.name, m.target);
+    }
+  }
+
+  /** The container's volume mounts with the names they were made with (anonymous ones are random). */
+  resolve(containerId: string, mounts: ContainerMount[]): ContainerMount[] {
+    const names = this.deps.store.volumesOf(containerId);
+    return mounts.map((m) => (m.type === 'volume' ? { ...m, name: names.get(m.target) ?? m.name } : m));
+  }
+
+  namesOf(containerId: string): string[] {
+    return [...this.deps.store.volumesOf(containerId).values()];
+  }
+
+  /** After the container is gone: its anonymous volumes no other container mounts (docker rm -v, --rm). */
+  removeAnonymous(names: string[]): void {
+    for (const name of names) {
+      const v = this.deps.store.get(name);
+      if (v?.anonymous && this.deps.store.usersOf(name).length === 0) this.remove(name, { force: true });
+    }
+  }
+
+  transaction<T>(fn: () => T): T {
+    return this.deps.store.transaction(fn);
+  }
+}

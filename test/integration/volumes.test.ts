@@ -1,0 +1,104 @@
+// Binds, volumes and tmpfs through a real kapald: data lands where docker would put it, read-only
+// means read-only, named volumes outlive containers and anonymous ones go with `rm -v` and --rm,
+// and the volumes API answers in moby's words.
+
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import t from 'tap';
+import { makeTempDir, startDaemon, type TestDaemon } from '../helpers/daemon.js';
+import { create, inspect, loadBusybox, run } from '../helpers/containers.js';
+
+const json = { 'Content-Type': 'application/json' };
+const post = (d: TestDaemon, url: string, body?: unknown) => d.request('POST', url, body === undefined ? {} : { body: JSON.stringify(body), headers: json });
+
+async function daemon(t: Parameters<Parameters<typeof t.test>[1]>[0], name: string): Promise<TestDaemon> {
+  const d = await startDaemon(t, name);
+  await loadBusybox(t, d);
+  return d;
+}
+
+t.test('binds: writes reach the host, :ro refuses them, -v makes a missing source and --mount refuses it', async (t) => {
+  const d = await daemon(t, 'vol-binds');
+  const host = makeTempDir(t, 'vol-bind-src');
+  writeFileSync(path.join(host, 'in'), 'from the host\n');
+  const rw = await run(d, { Cmd: ['sh', '-c', 'cat /data/in; echo hi > /data/f'], HostConfig: { Binds: [`${host}:/data`] } });
+  t.equal(rw.stdout, 'from the host\n');
+  t.equal(readFileSync(path.join(host, 'f'), 'utf8'), 'hi\n', 'the file is on the host');
+  const ro = await run(d, { Cmd: ['sh', '-c', 'echo x > /data/g'], HostConfig: { Binds: [`${host}:/data:ro`] } });
+  t.equal(ro.code, 1);
+  t.match(ro.stderr, /Read-only file system/);
+  t.notOk(existsSync(path.join(host, 'g')));
+  const made = path.join(host, 'made', 'here');
+  t.equal((await run(d, { Cmd: ['true'], HostConfig: { Binds: [`${made}:/m`] } })).code, 0);
+  t.ok(existsSync(made), '-v made the missing source directory');
+  const refused = await post(d, '/containers/create', { Image: 'busybox', HostConfig: { Mounts: [{ Type: 'bind', Source: path.join(host, 'nope'), Target: '/m' }] } });
+  t.equal(refused.status, 400);
+  t.equal(refused.json().message, `invalid mount config for type "bind": bind source path does not exist: ${path.join(host, 'nope')}`);
+  const doc = await inspect(d, rw.id);
+  t.same(doc.Mounts, [{ Type: 'bind', Source: host, Destination: '/data', Mode: '', RW: true, Propagation: 'rprivate' }]);
+});
+
+t.test('named volumes keep data across containers; in use they cannot go; the API lists, inspects, removes and prunes', async (t) => {
+  const d = await daemon(t, 'vol-named');
+  const created = await post(d, '/volumes/create', { Name: 'v1', Labels: { team: 'a' } });
+  t.equal(created.status, 201);
+  t.match(created.json(), { Name: 'v1', Driver: 'local', Scope: 'local', Labels: { team: 'a' }, Mountpoint: path.join(d.dataRoot, 'volumes/v1/_data') });
+  t.equal((await post(d, '/volumes/create', { Name: 'v1' })).json().Labels.team, 'a', 'creating it again gives the same volume');
+  await run(d, { Cmd: ['sh', '-c', 'echo persisted > /v/file'], HostConfig: { Binds: ['v1:/v'] } });
+  t.equal((await run(d, { Cmd: ['cat', '/v/file'], HostConfig: { Mounts: [{ Type: 'volume', Source: 'v1', Target: '/v' }] } })).stdout, 'persisted\n');
+  const user = await create(d, { Cmd: ['sleep', '1000'], HostConfig: { Binds: ['v1:/v', 'fresh:/f'] } });
+  t.equal((await d.request('GET', '/volumes/fresh')).status, 200, 'a named volume is made on first use');
+  const busy = await d.request('DELETE', '/volumes/v1');
+  t.equal(busy.status, 409);
+  t.match(busy.json().message, new RegExp(`^remove v1: volume is in use - \\[.*${user}.*\\]$`));
+  t.same((await d.request('GET', `/volumes?filters=${encodeURIComponent('{"label":["team=a"]}')}`)).json().Volumes.map((v: { Name: string }) => v.Name), ['v1']);
+  t.equal((await d.request('GET', '/volumes/nosuch')).json().message, 'get nosuch: no such volume');
+  const bad = await post(d, '/volumes/create', { Name: 'a b' });
+  t.equal(bad.status, 400);
+
+  await d.request('DELETE', `/containers/${user}?force=1`);
+  t.equal((await d.request('DELETE', '/volumes/fresh')).status, 204);
+  t.notOk(existsSync(path.join(d.dataRoot, 'volumes/fresh')), 'its directory went');
+  t.same((await post(d, `/volumes/prune?filters=${encodeURIComponent('{"all":["true"]}')}`)).json().VolumesDeleted, null, 'stopped containers still use v1');
+  await post(d, '/containers/prune');
+  t.same((await post(d, '/volumes/prune')).json(), { VolumesDeleted: null, SpaceReclaimed: 0 }, 'named volumes stay unless all=true');
+  const all = (await post(d, `/volumes/prune?filters=${encodeURIComponent('{"all":["true"]}')}`)).json();
+  t.same(all.VolumesDeleted, ['v1']);
+  t.ok(all.SpaceReclaimed > 0);
+});
+
+t.test('anonymous volumes: from VOLUME and -v /path; rm -v and --rm remove them, a plain rm keeps them', async (t) => {
+  const d = await daemon(t, 'vol-anon');
+  const kept = await create(d, { Cmd: ['true'], Volumes: { '/cache': {} } });
+  const name = (await inspect(d, kept)).Mounts[0].Name as string;
+  t.match(name, /^[0-9a-f]{64}$/);
+  await d.request('DELETE', `/containers/${kept}`);
+  t.equal((await d.request('GET', `/volumes/${name}`)).status, 200, 'rm without -v keeps it');
+  const removed = await create(d, { Cmd: ['true'], Volumes: { '/cache': {} } });
+  const gone = (await inspect(d, removed)).Mounts[0].Name as string;
+  await d.request('DELETE', `/containers/${removed}?v=1`);
+  t.equal((await d.request('GET', `/volumes/${gone}`)).status, 404, 'rm -v removes it');
+  const auto = await create(d, { Cmd: ['sh', '-c', 'echo x > /cache/x'], Volumes: { '/cache': {} }, HostConfig: { AutoRemove: true } });
+  const removedWait = d.request('POST', `/containers/${auto}/wait?condition=removed`);
+  await post(d, `/containers/${auto}/start`);
+  t.equal((await removedWait).json().StatusCode, 0);
+  const left = (await d.request('GET', '/volumes')).json().Volumes.map((v: { Name: string }) => v.Name);
+  t.same(left, [name], '--rm removed its anonymous volume');
+  t.same((await post(d, '/volumes/prune')).json().VolumesDeleted, [name], 'prune removes unused anonymous volumes');
+});
+
+t.test('tmpfs: --tmpfs and --mount type=tmpfs with docker\'s defaults; --read-only still writes to them', async (t) => {
+  const d = await daemon(t, 'vol-tmpfs');
+  const r = await run(d, {
+    Cmd: ['sh', '-c', 'grep -E " /(run|t) " /proc/mounts; touch /etc/x 2>/dev/null || echo root-refused; echo ok > /run/f && cat /run/f; echo ok > /t/f && cat /t/f'],
+    HostConfig: { ReadonlyRootfs: true, Tmpfs: { '/run': 'size=10m' }, Mounts: [{ Type: 'tmpfs', Target: '/t', TmpfsOptions: { SizeBytes: 1048576 } }] },
+  });
+  t.equal(r.code, 0, r.stderr);
+  t.match(r.stdout, /^tmpfs \/run tmpfs rw,nosuid,nodev,noexec,relatime,size=10240k/m);
+  t.match(r.stdout, /^tmpfs \/t tmpfs rw,nosuid,nodev,noexec,relatime,size=1024k/m);
+  t.match(r.stdout, /root-refused\nok\nok\n$/);
+  const src = makeTempDir(t, 'vol-ro-root');
+  mkdirSync(path.join(src, 'd'));
+  const ro = await run(d, { Cmd: ['sh', '-c', 'touch /x 2>/dev/null || echo root-refused; touch /data/d/ok && echo bind-writable'], HostConfig: { ReadonlyRootfs: true, Binds: [`${src}:/data`] } });
+  t.equal(ro.stdout, 'root-refused\nbind-writable\n', '--read-only refuses writes outside volumes and tmpfs');
+});
