@@ -75,7 +75,7 @@ export interface MountRequest {
   Target?: string;
   ReadOnly?: boolean;
   BindOptions?: { Propagation?: string; CreateMountpoint?: boolean } | null;
-  VolumeOptions?: { NoCopy?: boolean; Labels?: Record<string, string> | null; DriverConfig?: { Name?: string } | null } | null;
+  VolumeOptions?: { NoCopy?: boolean; Labels?: Record<string, string> | null; DriverConfig?: { Name?: string } | null; Subpath?: string } | null;
   TmpfsOptions?: { SizeBytes?: number; Mode?: number } | null;
 }
 
@@ -95,6 +95,7 @@ function parseMount(m: MountRequest): ContainerMount {
     case 'volume': {
       if (m.VolumeOptions?.DriverConfig?.Name && m.VolumeOptions.DriverConfig.Name !== 'local') throw invalidArgument(`invalid mount config for type "volume": plugin "${m.VolumeOptions.DriverConfig.Name}" not found`);
       if (m.Source && !VALID_VOLUME_NAME.test(m.Source)) throw invalidArgument(`invalid mount config for type "volume": invalid volume name "${m.Source}"`);
+      if (m.VolumeOptions?.Subpath) throw invalidArgument('invalid mount config for type "volume": volume subpaths are not supported by kapal yet');
       return { type: 'volume', name: m.Source || newVolumeName(), target, readonly: m.ReadOnly === true, anonymous: !m.Source, noCopy: m.VolumeOptions?.NoCopy === true };
     }
     case 'tmpfs': {

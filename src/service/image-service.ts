@@ -4,7 +4,7 @@
 
 import type { Readable } from 'node:stream';
 import { conflict, invalidArgument, notFound } from '../domain/errors.js';
-import type { Image } from '../domain/image.js';
+import type { ContainerDefaults, Image, ImageConfig } from '../domain/image.js';
 import type { ContentStore } from '../images/content-store.js';
 import type { LayerStore } from '../images/layer-store.js';
 import { planLoad, type LoadPlan } from '../images/archive/load-plan.js';
@@ -307,6 +307,38 @@ export class ImageService {
       // As moby: the new name's tag event first, then import.
       if (opts.repo) this.deps.events.image(id, familiarString(withDefaultTag(opts.repo)), 'tag', this.labelsOf(id));
       this.deps.events.image(id, id, 'import', this.labelsOf(id));
+      return id;
+    });
+  }
+
+  /**
+   * docker commit: a new image on `parentId`'s layers plus `layer` (an uncompressed layer tar),
+   * with `config` (the container's, after changes) and one more history entry; returns its ID.
+   */
+  commit(parentId: string, layer: Readable, opts: { config: ContainerDefaults; author: string; comment: string; createdBy: string; repo: Reference | undefined }): Promise<string> {
+    return this.writing(async () => {
+      const { content } = this.deps;
+      const parent = this.get(parentId);
+      const blob = await content.write(layer);
+      const { diffId, compression } = await diffIdOf(content, blob);
+      const created = new Date().toISOString();
+      const config: ImageConfig = {
+        architecture: parent.parsed.architecture ?? this.deps.platform.architecture,
+        ...(parent.parsed.variant ? { variant: parent.parsed.variant } : {}),
+        os: parent.parsed.os ?? 'linux',
+        created,
+        ...(opts.author ? { author: opts.author } : {}),
+        ...(opts.comment ? { comment: opts.comment } : {}),
+        config: opts.config,
+        rootfs: { type: 'layers', diff_ids: [...parent.layers.map((l) => l.diffId), diffId] },
+        history: [...(parent.parsed.history ?? []), { created, created_by: opts.createdBy, ...(opts.author ? { author: opts.author } : {}), ...(opts.comment ? { comment: opts.comment } : {}) }],
+      };
+      const configBlob = await content.writeBytes(Buffer.from(JSON.stringify(config)));
+      const refs = opts.repo ? [{ name: canonicalString(withDefaultTag(opts.repo)), kind: 'tag' as const }] : [];
+      const layers = [...parent.layers.map((l) => ({ blob: { digest: l.digest, size: l.size }, mediaType: l.mediaType })), { blob, mediaType: layerMediaType(compression) }];
+      await this.registerPlan({ config: configBlob, layers, manifest: undefined, names: [] }, refs);
+      const id = configBlob.digest;
+      if (opts.repo) this.deps.events.image(id, familiarString(withDefaultTag(opts.repo)), 'tag', this.labelsOf(id));
       return id;
     });
   }

@@ -28,6 +28,21 @@ export const limitFields = {
 
 export const hostConfigSchema = z.looseObject({
   Binds: stringList.nullable().optional(),
+  Mounts: z
+    .array(
+      z.looseObject({
+        Type: z.string().optional(),
+        Source: z.string().optional(),
+        Target: z.string().optional(),
+        ReadOnly: z.boolean().optional(),
+        BindOptions: z.looseObject({ Propagation: z.string().optional(), CreateMountpoint: z.boolean().optional() }).nullable().optional(),
+        VolumeOptions: z.looseObject({ NoCopy: z.boolean().optional(), Subpath: z.string().optional() }).nullable().optional(),
+        TmpfsOptions: z.looseObject({ SizeBytes: z.number().int().min(0).optional(), Mode: z.number().int().min(0).optional() }).nullable().optional(),
+      }),
+    )
+    .nullable()
+    .optional(),
+  Tmpfs: z.record(z.string(), z.string()).nullable().optional(),
   NetworkMode: z.string().optional(),
   PortBindings: z
     .record(z.string(), z.array(z.looseObject({ HostIp: z.string().optional(), HostPort: z.string().optional() })).nullable())

@@ -51,11 +51,12 @@ export class ContainerService extends ContainerQueries {
     runtime.validate(container);
     runtime.prepare(container);
     try {
-      this.deps.networks.inTransaction(() => {
+      const made = this.deps.networks.inTransaction(() => {
         store.insert(container);
         this.deps.networks.record(container.id, container.name.slice(1), joins);
-        this.deps.volumes.attach(container.id, mounts);
+        return this.deps.volumes.attach(container.id, mounts);
       });
+      this.deps.volumes.created(made);
     } catch (err) {
       runtime.destroy(container.id);
       throw err;

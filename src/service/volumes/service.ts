@@ -44,6 +44,7 @@ export class VolumeService {
 
   list(filters: Map<string, string[]>): Volume[] {
     checkFilters(filters, new Set(['dangling', 'name', 'label', 'driver']));
+    for (const d of filters.get('dangling') ?? []) if (!['true', 'false', '1', '0'].includes(d)) throw invalidArgument(`invalid filter 'dangling=${d}'`);
     const inUse = this.deps.store.namesInUse();
     return this.deps.store.list().filter((v) => {
       const any = (key: string, test: (value: string) => boolean) => !filters.has(key) || filters.get(key)!.some(test);
@@ -57,7 +58,9 @@ export class VolumeService {
   }
 
   /** docker volume create: an existing volume of that name is returned as it is. */
-  create(req: VolumeCreateRequest, opts: { anonymous?: boolean; makeDir?: boolean } = {}): Volume {
+  create(req: VolumeCreateRequest, opts: { anonymous?: boolean; makeDir?: boolean; quiet?: boolean } = {}): Volume {
+    // A volume created without a name is anonymous (moby 23+): prune takes it.
+    const anonymous = opts.anonymous ?? !req.Name;
     const name = req.Name || newVolumeName();
     if (!VALID_VOLUME_NAME.test(name)) throw invalidArgument(`create ${name}: "${name}" includes invalid characters for a local volume name, only "[a-zA-Z0-9][a-zA-Z0-9_.-]" are allowed. If you intended to pass a host directory, use absolute path`);
     if (req.Driver && req.Driver !== 'local') throw notFound(`error looking up volume plugin ${req.Driver}: plugin "${req.Driver}" not found`);
@@ -65,8 +68,8 @@ export class VolumeService {
     const existing = this.deps.store.get(name);
     if (existing) return existing;
     if (opts.makeDir !== false) this.ensureDir(name);
-    const v = this.deps.store.insert({ name, driver: 'local', labels: req.Labels ?? {}, options: {}, anonymous: opts.anonymous ?? false, createdAt: new Date().toISOString() });
-    this.deps.events.publish('volume', 'create', name, { driver: 'local' });
+    const v = this.deps.store.insert({ name, driver: 'local', labels: req.Labels ?? {}, options: {}, anonymous, createdAt: new Date().toISOString() });
+    if (!opts.quiet) this.deps.events.publish('volume', 'create', name, { driver: 'local' });
     return v;
   }
 
@@ -111,14 +114,25 @@ export class VolumeService {
 
   // ---- containers ---------------------------------------------------------------------------------
 
-  /** Inside the container's create transaction: its volumes, made if new, and recorded. */
-  attach(containerId: string, mounts: ContainerMount[]): void {
+  /**
+   * Inside the container's create transaction: its volumes, made if new, and recorded. Returns
+   * the new ones, for their events once the transaction has committed.
+   */
+  attach(containerId: string, mounts: ContainerMount[]): string[] {
+    const made: string[] = [];
     for (const m of mounts) {
       if (m.type !== 'volume') continue;
+      if (!this.deps.store.get(m.name)) made.push(m.name);
       // The directory comes at the start: a rolled-back create leaves none behind.
-      this.create({ Name: m.name }, { anonymous: m.anonymous, makeDir: false });
+      this.create({ Name: m.name }, { anonymous: m.anonymous, makeDir: false, quiet: true });
       this.deps.store.attach(containerId, m.name, m.target);
     }
+    return made;
+  }
+
+  /** Events for volumes a committed container create made. */
+  created(names: string[]): void {
+    for (const name of names) this.deps.events.publish('volume', 'create', name, { driver: 'local' });
   }
 
   /** The container's volume mounts with the names they were made with (anonymous ones are random). */

@@ -1,0 +1,135 @@
+// A container's writable layer (its overlay upper directory) read as docker reads it: the changes
+// against the image (`docker diff`), and a layer tar with OCI whiteouts (`docker commit`). Paths
+// come from readdir of the host directory and entries are lstat'ed, never followed; file content
+// is opened with O_NOFOLLOW. The container is paused or stopped while this runs.
+
+import { closeSync, constants, fstatSync, lstatSync, openSync, readdirSync, readlinkSync, readSync, type Stats } from 'node:fs';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import tar from 'tar-stream';
+import { lgetxattr } from './libc.js';
+import { splitDev } from './host-devices.js';
+
+/** docker's Kind: 0 changed, 1 added, 2 deleted. */
+export interface LayerChange {
+  Path: string;
+  Kind: 0 | 1 | 2;
+}
+
+/** What the runtime puts in every container and docker keeps out of diff and commit (its init layer). */
+const RUNTIME_PATHS = new Set(['/etc/hostname', '/etc/hosts', '/etc/resolv.conf', '/dev', '/proc', '/sys', '/etc/mtab']);
+
+interface UpperEntry {
+  path: string;
+  host: string;
+  st: Stats;
+  whiteout: boolean;
+  opaque: boolean;
+}
+
+const isWhiteoutDevice = (st: Stats) => st.isCharacterDevice() && st.rdev === 0;
+
+function* walk(upper: string, rel = '/', excluded: Set<string>): Generator<UpperEntry> {
+  let names: string[];
+  try {
+    names = readdirSync(path.join(upper, rel)).sort();
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    const p = path.posix.join(rel, name);
+    if (RUNTIME_PATHS.has(p) || excluded.has(p)) continue;
+    const host = path.join(upper, p);
+    const st = lstatSync(host, { throwIfNoEntry: false });
+    if (!st) continue;
+    const opaque = st.isDirectory() && lgetxattr(host, 'trusted.overlay.opaque')?.toString() === 'y';
+    yield { path: p, host, st, whiteout: isWhiteoutDevice(st), opaque };
+    if (st.isDirectory()) yield* walk(upper, p, excluded);
+  }
+}
+
+/** Whether `p` exists in one image layer, without following a symlink on the way. */
+function inLayer(layer: string, p: string): boolean {
+  let dir = layer;
+  const parts = p.split('/').filter(Boolean);
+  for (let i = 0; i < parts.length; i++) {
+    dir = path.join(dir, parts[i]!);
+    const st = lstatSync(dir, { throwIfNoEntry: false });
+    if (!st || isWhiteoutDevice(st)) return false;
+    if (i < parts.length - 1 && !st.isDirectory()) return false;
+  }
+  return true;
+}
+
+/** `docker diff`: every path of the writable layer, added, changed or deleted against the image's layers (topmost first). */
+export function layerChanges(upper: string, lowers: string[], excluded: Set<string>): LayerChange[] {
+  const out: LayerChange[] = [];
+  for (const e of walk(upper, '/', excluded)) {
+    if (e.whiteout) out.push({ Path: e.path, Kind: 2 });
+    else out.push({ Path: e.path, Kind: lowers.some((l) => inLayer(l, e.path)) ? 0 : 1 });
+  }
+  return out;
+}
+
+/** The writable layer as an OCI layer tar: overlay whiteouts become `.wh.` entries, opaque directories `.wh..wh..opq`. */
+export function layerTar(upper: string, excluded: Set<string>): Readable {
+  const pack = tar.pack();
+  const entries = walk(upper, '/', excluded);
+  type EntryHeader = Parameters<typeof pack.entry>[0];
+  const header = (e: UpperEntry, extra: Partial<EntryHeader>): EntryHeader => ({
+    name: e.path.slice(1),
+    mode: e.st.mode & 0o7777,
+    uid: e.st.uid,
+    gid: e.st.gid,
+    mtime: e.st.mtime,
+    ...extra,
+  });
+  const marker = (name: string): EntryHeader => ({ name, mode: 0o644, type: 'file', size: 0, mtime: new Date(0) });
+  const next = (): void => {
+    const step = entries.next();
+    if (step.done) {
+      pack.finalize();
+      return;
+    }
+    const e = step.value;
+    const write = (h: EntryHeader, body: Buffer = Buffer.alloc(0), then: () => void = next) => {
+      pack.entry(h, body, (err) => (err ? pack.destroy(err) : then()));
+    };
+    try {
+      const dir = path.posix.dirname(e.path).slice(1);
+      if (e.whiteout) write(marker(path.posix.join(dir, `.wh.${path.posix.basename(e.path)}`)));
+      else if (e.st.isDirectory()) write(header(e, { type: 'directory' }), undefined, e.opaque ? () => write(marker(`${e.path.slice(1)}/.wh..wh..opq`)) : next);
+      else if (e.st.isSymbolicLink()) write(header(e, { type: 'symlink', linkname: readlinkSync(e.host) }));
+      else if (e.st.isCharacterDevice() || e.st.isBlockDevice()) {
+        const { major, minor } = splitDev(e.st.rdev);
+        write(header(e, { type: e.st.isCharacterDevice() ? 'character-device' : 'block-device', devmajor: major, devminor: minor }));
+      } else if (e.st.isFIFO()) write(header(e, { type: 'fifo' }));
+      else if (e.st.isFile()) {
+        const body = readRegular(e.host);
+        write(header(e, { type: 'file', size: body.length }), body);
+      } else next(); // sockets are not layer content
+    } catch (err) {
+      pack.destroy(err as Error);
+    }
+  };
+  next();
+  return pack as unknown as Readable;
+}
+
+/** A regular file's bytes, opened without following a symlink swapped in for it. */
+function readRegular(file: string): Buffer {
+  const fd = openSync(file, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+  try {
+    const st = fstatSync(fd);
+    if (!st.isFile()) throw new Error(`${file} is no longer a regular file`);
+    const buf = Buffer.alloc(st.size);
+    for (let off = 0; off < st.size; ) {
+      const n = readSync(fd, buf, off, st.size - off, off);
+      if (n === 0) break;
+      off += n;
+    }
+    return buf;
+  } finally {
+    closeSync(fd);
+  }
+}
