@@ -22,6 +22,8 @@ import resizeContainer from './containers/resize.js';
 import waitContainer from './containers/wait.js';
 import updateContainer from './containers/update.js';
 import containerStats from './containers/stats.js';
+import containerChanges from './containers/changes.js';
+import commitContainer from './containers/commit.js';
 import containerLogs from './containers/logs.js';
 import attachContainer from './containers/attach.js';
 import attachContainerWebsocket from './containers/attach-ws.js';
@@ -73,7 +75,7 @@ export function registerRoutes(app: Api, services: Services): void {
     createContainer, startContainer, stopContainer, restartContainer, killContainer, pauseContainer, renameContainer,
     removeContainer, listContainers, inspectContainer, topContainer, pruneContainers, resizeContainer, waitContainer,
     containerLogs, attachContainer, attachContainerWebsocket, updateContainer,
-    containerStats,
+    containerStats, containerChanges, commitContainer,
   ];
   const execRoutes = [createExec, startExec, startExecWebsocket, inspectExec, resizeExec];
   const networkRoutes = [listNetworks, inspectNetwork, createNetwork, removeNetwork, connectNetwork, disconnectNetwork, pruneNetworks];

@@ -6,6 +6,8 @@
 import type { Socket } from 'node:net';
 import { ZERO_TIME, type Container, type ContainerState, type HostConfig } from '../../domain/container.js';
 import { emptySample } from '../../runtime/cgroups/stats.js';
+import type { LayerChange } from '../../runtime/container-layer.js';
+import { commitContainer, containerChanges, type CommitRequest } from './commit.js';
 import { LIMIT_KEYS, limitsOf, type ResourceLimits } from '../../domain/resources.js';
 import type { NetworkPlan } from '../../domain/network.js';
 import { isRunning, transition } from '../../domain/container-lifecycle.js';
@@ -422,6 +424,23 @@ export class ContainerService extends ContainerQueries {
       pre = cur;
       await sleep(1000);
     }
+  }
+
+  /** docker diff. */
+  changes(ref: string): LayerChange[] {
+    const c = this.get(ref);
+    return containerChanges(this.deps.runtime, this.deps.images, c, this.mountsOf(c).map((m) => m.target));
+  }
+
+  /** docker commit: a new image of the container's layer; its ID. */
+  async commit(ref: string, req: CommitRequest): Promise<string> {
+    const found = this.get(ref);
+    return this.mutex.run(found.id, async () => {
+      const c = this.get(found.id);
+      const id = await commitContainer(this.deps, c, isRunning(c.state.status), this.mountsOf(c).map((m) => m.target), req);
+      this.deps.events.container(c, 'commit', { comment: req.comment });
+      return id;
+    });
   }
 
   async top(ref: string, psArgs: string): Promise<TopResult> {
