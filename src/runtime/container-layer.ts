@@ -72,15 +72,16 @@ export function layerChanges(upper: string, lowers: string[], excluded: Set<stri
 }
 
 /** The writable layer as an OCI layer tar: overlay whiteouts become `.wh.` entries, opaque directories `.wh..wh..opq`. */
-export function layerTar(upper: string, excluded: Set<string>): Readable {
+export function layerTar(upper: string, excluded: Set<string>, shift: { uid: number; gid: number } = { uid: 0, gid: 0 }): Readable {
   const pack = tar.pack();
   const entries = walk(upper, '/', excluded);
   type EntryHeader = Parameters<typeof pack.entry>[0];
   const header = (e: UpperEntry, extra: Partial<EntryHeader>): EntryHeader => ({
     name: e.path.slice(1),
     mode: e.st.mode & 0o7777,
-    uid: e.st.uid,
-    gid: e.st.gid,
+    // Under --userns-remap the layer holds the host's ids of the container's users: back to theirs.
+    uid: e.st.uid >= shift.uid ? e.st.uid - shift.uid : e.st.uid,
+    gid: e.st.gid >= shift.gid ? e.st.gid - shift.gid : e.st.gid,
     mtime: e.st.mtime,
     ...extra,
   });
