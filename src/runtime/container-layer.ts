@@ -1,5 +1,6 @@
 // A container's writable layer (its overlay upper directory) read as docker reads it: the changes
-// against the image (`docker diff`), and a layer tar with OCI whiteouts (`docker commit`). Paths
+// against the image (`docker diff`), a layer tar with OCI whiteouts (`docker commit`), and the
+// merged file system over the image's layers (`docker export`). Paths
 // come from readdir of the host directory and entries are lstat'ed, never followed; file content
 // is opened with O_NOFOLLOW. The container is paused or stopped while this runs.
 
@@ -19,8 +20,10 @@ export interface LayerChange {
 /** What the runtime puts in every container and docker keeps out of diff and commit (its init layer). */
 const RUNTIME_PATHS = new Set(['/etc/hostname', '/etc/hosts', '/etc/resolv.conf', '/dev', '/proc', '/sys', '/etc/mtab']);
 
-interface UpperEntry {
+interface TarEntry {
+  /** The path in the container ("/etc/passwd"). */
   path: string;
+  /** Where its bytes are on the host. */
   host: string;
   st: Stats;
   whiteout: boolean;
@@ -29,7 +32,7 @@ interface UpperEntry {
 
 const isWhiteoutDevice = (st: Stats) => st.isCharacterDevice() && st.rdev === 0;
 
-function* walk(upper: string, rel = '/', excluded: Set<string>): Generator<UpperEntry> {
+function* walk(upper: string, rel = '/', excluded: Set<string>): Generator<TarEntry> {
   let names: string[];
   try {
     names = readdirSync(path.join(upper, rel)).sort();
@@ -71,15 +74,15 @@ export function layerChanges(upper: string, lowers: string[], excluded: Set<stri
   return out;
 }
 
-/** The writable layer as an OCI layer tar: overlay whiteouts become `.wh.` entries, opaque directories `.wh..wh..opq`. */
-export function layerTar(upper: string, excluded: Set<string>, shift: { uid: number; gid: number } = { uid: 0, gid: 0 }): Readable {
+
+/** Entries as a tar; whiteouts and opaque directories as OCI's `.wh.` markers. */
+function tarOf(entries: Iterator<TarEntry>, shift: { uid: number; gid: number }): Readable {
   const pack = tar.pack();
-  const entries = walk(upper, '/', excluded);
   type EntryHeader = Parameters<typeof pack.entry>[0];
-  const header = (e: UpperEntry, extra: Partial<EntryHeader>): EntryHeader => ({
+  const header = (e: TarEntry, extra: Partial<EntryHeader>): EntryHeader => ({
     name: e.path.slice(1),
     mode: e.st.mode & 0o7777,
-    // Under --userns-remap the layer holds the host's ids of the container's users: back to theirs.
+    // Under --userns-remap the layers hold the host's ids of the container's users: back to theirs.
     uid: e.st.uid >= shift.uid ? e.st.uid - shift.uid : e.st.uid,
     gid: e.st.gid >= shift.gid ? e.st.gid - shift.gid : e.st.gid,
     mtime: e.st.mtime,
@@ -108,13 +111,61 @@ export function layerTar(upper: string, excluded: Set<string>, shift: { uid: num
       else if (e.st.isFile()) {
         const body = readRegular(e.host);
         write(header(e, { type: 'file', size: body.length }), body);
-      } else next(); // sockets are not layer content
+      } else next(); // sockets are not file system content
     } catch (err) {
       pack.destroy(err as Error);
     }
   };
   next();
   return pack as unknown as Readable;
+}
+
+/** The writable layer as an OCI layer tar: overlay whiteouts become `.wh.` entries, opaque directories `.wh..wh..opq`. */
+export function layerTar(upper: string, excluded: Set<string>, shift: { uid: number; gid: number } = { uid: 0, gid: 0 }): Readable {
+  return tarOf(walk(upper, '/', excluded), shift);
+}
+
+/** A directory `rel` of one layer, if it is a real directory there (no symlink on the way). */
+function layerDir(layer: string, rel: string): string | undefined {
+  let dir = layer;
+  for (const part of rel.split('/').filter(Boolean)) {
+    dir = path.join(dir, part);
+    const st = lstatSync(dir, { throwIfNoEntry: false });
+    if (!st?.isDirectory()) return undefined;
+  }
+  return dir;
+}
+
+/** The merged file system of `layers` (topmost first), as overlayfs shows it: whiteouts hide, opaque directories end the search. */
+function* merged(layers: string[], rel = '/'): Generator<TarEntry> {
+  const found = new Map<string, TarEntry | null>();
+  for (const layer of layers) {
+    const dir = layerDir(layer, rel);
+    if (!dir) {
+      // A file (or whiteout) in this layer at `rel` hides the directories below it.
+      if (rel !== '/' && lstatSync(path.join(layer, rel), { throwIfNoEntry: false })) break;
+      continue;
+    }
+    for (const name of readdirSync(dir)) {
+      if (found.has(name)) continue;
+      const host = path.join(dir, name);
+      const st = lstatSync(host, { throwIfNoEntry: false });
+      if (!st) continue;
+      found.set(name, isWhiteoutDevice(st) ? null : { path: path.posix.join(rel, name), host, st, whiteout: false, opaque: false });
+    }
+    if (rel !== '/' && lgetxattr(dir, 'trusted.overlay.opaque')?.toString() === 'y') break;
+  }
+  for (const name of [...found.keys()].sort()) {
+    const e = found.get(name);
+    if (!e) continue;
+    yield e;
+    if (e.st.isDirectory()) yield* merged(layers, e.path);
+  }
+}
+
+/** `docker export`: the container's whole file system (its writable layer over the image's), without its mounts' content. */
+export function mergedTar(layers: string[], shift: { uid: number; gid: number } = { uid: 0, gid: 0 }): Readable {
+  return tarOf(merged(layers), shift);
 }
 
 /** A regular file's bytes, opened without following a symlink swapped in for it. */

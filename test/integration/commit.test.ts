@@ -62,3 +62,22 @@ t.test('commit: a new image with the change, the container\'s config and the giv
   t.equal((await run(d, { Image: 'live', Cmd: ['cat', '/live'] })).stdout, 'live\n');
   t.equal((await d.request('POST', '/commit?container=nosuch')).status, 404);
 });
+
+t.test('export: the container\'s whole file system as a tar, its changes included, deleted files not', async (t) => {
+  const d = await daemon(t, 'commit-export');
+  const c = await run(d, { Cmd: ['sh', '-c', 'echo new > /added; rm /bin/vi; mkdir /opt; echo v > /vol/inside'], Volumes: { '/vol': {} } });
+  const res = await d.request('GET', `/containers/${c.id}/export`);
+  t.equal(res.status, 200);
+  t.equal(res.headers['content-type'], 'application/x-tar');
+  const { execFileSync } = await import('node:child_process');
+  const names = execFileSync('tar', ['-t'], { input: res.body, encoding: 'utf8' }).split('\n').filter(Boolean);
+  t.ok(names.includes('added'), 'the added file');
+  t.ok(names.includes('bin/busybox') && names.includes('etc/passwd'), 'the image\'s files');
+  t.notOk(names.includes('bin/vi'), 'not the deleted one');
+  t.ok(names.includes('opt/') || names.includes('opt'), 'the new directory');
+  t.notOk(names.some((n) => n.startsWith('vol/inside')), 'not the volume\'s content');
+  t.notOk(names.some((n) => n.includes('.wh.')), 'no whiteout markers in an export');
+  const added = execFileSync('tar', ['-xO', 'added'], { input: res.body, encoding: 'utf8' });
+  t.equal(added, 'new\n');
+  t.equal((await d.request('GET', '/containers/nosuch/export')).status, 404);
+});

@@ -24,6 +24,7 @@ import updateContainer from './containers/update.js';
 import containerStats from './containers/stats.js';
 import containerChanges from './containers/changes.js';
 import commitContainer from './containers/commit.js';
+import exportContainer from './containers/export.js';
 import containerLogs from './containers/logs.js';
 import attachContainer from './containers/attach.js';
 import attachContainerWebsocket from './containers/attach-ws.js';
@@ -75,7 +76,7 @@ export function registerRoutes(app: Api, services: Services): void {
     createContainer, startContainer, stopContainer, restartContainer, killContainer, pauseContainer, renameContainer,
     removeContainer, listContainers, inspectContainer, topContainer, pruneContainers, resizeContainer, waitContainer,
     containerLogs, attachContainer, attachContainerWebsocket, updateContainer,
-    containerStats, containerChanges, commitContainer,
+    containerStats, containerChanges, commitContainer, exportContainer,
   ];
   const execRoutes = [createExec, startExec, startExecWebsocket, inspectExec, resizeExec];
   const networkRoutes = [listNetworks, inspectNetwork, createNetwork, removeNetwork, connectNetwork, disconnectNetwork, pruneNetworks];

@@ -7,7 +7,8 @@ import { commandOf } from '../../domain/container.js';
 import type { ContainerDefaults } from '../../domain/image.js';
 import type { Reference } from '../../images/reference.js';
 import { applyChanges } from '../../images/import-config.js';
-import { layerChanges, layerTar, type LayerChange } from '../../runtime/container-layer.js';
+import type { Readable } from 'node:stream';
+import { layerChanges, layerTar, mergedTar, type LayerChange } from '../../runtime/container-layer.js';
 import type { ContainerRuntime } from '../../runtime/container-runtime.js';
 import type { ImageService } from '../image-service.js';
 
@@ -24,6 +25,13 @@ export interface CommitRequest {
 /** Paths the container's mounts cover: what is there belongs to the mounts, not the layer. */
 function mountTargets(targets: string[]): Set<string> {
   return new Set(targets);
+}
+
+/** docker export: the container's file system as a tar (its mounts' content is not in it). */
+export function exportContainer(runtime: ContainerRuntime, images: ImageService, c: Container): Readable {
+  const owner = c.hostConfig.UsernsMode === 'host' ? undefined : runtime.usernsOwner;
+  const layers = [runtime.layout.upper(c.id), ...images.layerPaths(images.get(c.imageId))];
+  return mergedTar(layers, owner ? { uid: owner.rootUid, gid: owner.rootGid } : undefined);
 }
 
 export function containerChanges(runtime: ContainerRuntime, images: ImageService, c: Container, targets: string[]): LayerChange[] {

@@ -7,7 +7,8 @@ import type { Socket } from 'node:net';
 import { ZERO_TIME, type Container, type ContainerState, type HostConfig } from '../../domain/container.js';
 import { emptySample } from '../../runtime/cgroups/stats.js';
 import type { LayerChange } from '../../runtime/container-layer.js';
-import { commitContainer, containerChanges, type CommitRequest } from './commit.js';
+import { commitContainer, containerChanges, exportContainer, type CommitRequest } from './commit.js';
+import type { Readable } from 'node:stream';
 import { LIMIT_KEYS, limitsOf, type ResourceLimits } from '../../domain/resources.js';
 import type { NetworkPlan } from '../../domain/network.js';
 import { isRunning, transition } from '../../domain/container-lifecycle.js';
@@ -430,6 +431,11 @@ export class ContainerService extends ContainerQueries {
   changes(ref: string): LayerChange[] {
     const c = this.get(ref);
     return containerChanges(this.deps.runtime, this.deps.images, c, this.mountsOf(c).map((m) => m.target));
+  }
+
+  /** docker export. */
+  exportFs(ref: string): Readable {
+    return exportContainer(this.deps.runtime, this.deps.images, this.get(ref));
   }
 
   /** docker commit: a new image of the container's layer; its ID. */
