@@ -4,7 +4,7 @@
 // come from readdir of the host directory and entries are lstat'ed, never followed; file content
 // is opened with O_NOFOLLOW. The container is paused or stopped while this runs.
 
-import { closeSync, constants, fstatSync, lstatSync, openSync, readdirSync, readlinkSync, readSync, type Stats } from 'node:fs';
+import { chmodSync, closeSync, constants, fstatSync, lchownSync, lstatSync, mkdirSync, openSync, readdirSync, readlinkSync, readSync, symlinkSync, writeFileSync, type Stats } from 'node:fs';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import tar from 'tar-stream';
@@ -184,4 +184,32 @@ function readRegular(file: string): Buffer {
   } finally {
     closeSync(fd);
   }
+}
+
+/**
+ * docker's volume copy-up: what the image (and the container's layer) has at `target` is copied
+ * into `dest`, a new and empty volume directory, before the volume is mounted over it. Entries
+ * are read without following symlinks (symlinks are copied as symlinks) and written into a
+ * directory no container can see yet.
+ */
+export function copyIntoVolume(layers: string[], target: string, dest: string, shift: { uid: number; gid: number } = { uid: 0, gid: 0 }): number {
+  let copied = 0;
+  for (const e of merged(layers, target)) {
+    const out = path.join(dest, path.posix.relative(target, e.path));
+    if (e.st.isDirectory()) mkdirSync(out, { mode: e.st.mode & 0o7777 });
+    else if (e.st.isSymbolicLink()) symlinkSync(readlinkSync(e.host), out);
+    else if (e.st.isFile()) writeFileSync(out, readRegular(e.host), { mode: e.st.mode & 0o7777, flag: 'wx' });
+    else continue; // devices and fifos stay in the image
+    lchownSync(out, e.st.uid + shift.uid, e.st.gid + shift.gid);
+    if (!e.st.isSymbolicLink()) chmodSync(out, e.st.mode & 0o7777);
+    copied++;
+  }
+  // The volume's root takes the mode and owner of the directory it covers.
+  const top = layers.map((l) => layerDir(l, target)).find((d) => d !== undefined);
+  if (top) {
+    const st = lstatSync(top);
+    chmodSync(dest, st.mode & 0o7777);
+    lchownSync(dest, st.uid + shift.uid, st.gid + shift.gid);
+  }
+  return copied;
 }

@@ -102,3 +102,17 @@ t.test('tmpfs: --tmpfs and --mount type=tmpfs with docker\'s defaults; --read-on
   const ro = await run(d, { Cmd: ['sh', '-c', 'touch /x 2>/dev/null || echo root-refused; touch /data/d/ok && echo bind-writable'], HostConfig: { ReadonlyRootfs: true, Binds: [`${src}:/data`] } });
   t.equal(ro.stdout, 'root-refused\nbind-writable\n', '--read-only refuses writes outside volumes and tmpfs');
 });
+
+t.test('a new named volume gets what the image has at its path (docker\'s copy-up); nocopy and a volume with content do not', async (t) => {
+  const d = await daemon(t, 'vol-copyup');
+  const copied = await run(d, { Cmd: ['sh', '-c', 'head -1 /etc/passwd; echo mine > /etc/added'], HostConfig: { Binds: ['etcvol:/etc'] } });
+  t.equal(copied.code, 0, copied.stderr);
+  t.match(copied.stdout, /^root:/, 'the image\'s /etc is in the new volume');
+  const data = path.join(d.dataRoot, 'volumes/etcvol/_data');
+  t.ok(existsSync(path.join(data, 'passwd')));
+  writeFileSync(path.join(data, 'group'), 'changed\n');
+  const again = await run(d, { Cmd: ['sh', '-c', 'cat /etc/group /etc/added'], HostConfig: { Binds: ['etcvol:/etc'] } });
+  t.equal(again.stdout, 'changed\nmine\n', 'a volume with content is not copied into again');
+  const none = await run(d, { Cmd: ['sh', '-c', 'ls /etc/passwd 2>/dev/null || echo none'], HostConfig: { Binds: ['empty:/etc:nocopy'] } });
+  t.equal(none.stdout, 'none\n', 'nocopy: the volume starts empty');
+});

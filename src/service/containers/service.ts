@@ -158,7 +158,8 @@ export class ContainerService extends ContainerQueries {
       network = await this.deps.networks.prepareStart(c);
       // Before SHIM_GO: the shim reads these clients' CLIENT_ATTACH (and queued stdin) before the
       // process runs, so even `echo hi` reaches them; the veths are in the child's netns.
-      const mounts = this.mountsOf(c).map((m) => (m.type === 'volume' ? { ...m, source: this.deps.volumes.ensureDir(m.name) } : m));
+      const layers = this.deps.images.layerPaths(image);
+      const mounts = this.mountsOf(c).map((m) => (m.type === 'volume' ? { ...m, source: this.deps.volumes.prepare(m, [this.deps.runtime.layout.upper(c.id), ...layers]) } : m));
       launched = await this.deps.runtime.start(c, this.deps.images.layerPaths(image), network, mounts, async (connect, pid) => {
         const attached = network?.attach(pid);
         monitorSocket = await connect();

@@ -2,7 +2,8 @@
 // driver — a directory DATA-ROOT/volumes/<name>/_data — and what containers need: their volumes
 // made and recorded at create, their directories at start, anonymous ones removed with them.
 
-import { chownSync, mkdirSync, rmSync } from 'node:fs';
+import { chownSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { copyIntoVolume } from '../../runtime/container-layer.js';
 import path from 'node:path';
 import { conflict, invalidArgument, notFound } from '../../domain/errors.js';
 import { VALID_VOLUME_NAME, newVolumeName, type ContainerMount, type Volume } from '../../domain/volume.js';
@@ -78,6 +79,17 @@ export class VolumeService {
     const dir = this.mountpoint(name);
     mkdirSync(dir, { recursive: true, mode: 0o755 });
     if (this.deps.owner) chownSync(dir, this.deps.owner.rootUid, this.deps.owner.rootGid);
+    return dir;
+  }
+
+  /**
+   * The volume's directory for a starting container; a new, empty one first gets what the
+   * container's file system has at the mount's path (docker's copy-up; not with `nocopy`).
+   */
+  prepare(m: Extract<ContainerMount, { type: 'volume' }>, layers: string[]): string {
+    const dir = this.ensureDir(m.name);
+    const owner = this.deps.owner;
+    if (!m.noCopy && readdirSync(dir).length === 0) copyIntoVolume(layers, m.target, dir, owner ? { uid: owner.rootUid, gid: owner.rootGid } : undefined);
     return dir;
   }
 
