@@ -64,14 +64,31 @@ function inLayer(layer: string, p: string): boolean {
   return true;
 }
 
+/**
+ * The writable layer's entries worth reporting: a directory the image has too is left out when
+ * nothing below it counts (overlayfs copied it up only because the runtime made a mount point in
+ * it, as for /etc/hosts), the way docker's init layer keeps those out of diff and commit.
+ */
+function layerEntries(upper: string, lowers: string[], excluded: Set<string>): { entry: TarEntry; kind: 0 | 1 | 2 }[] {
+  const all = [...walk(upper, '/', excluded)].map((entry) => ({
+    entry,
+    kind: (entry.whiteout ? 2 : lowers.some((l) => inLayer(l, entry.path)) ? 0 : 1) as 0 | 1 | 2,
+  }));
+  const keep = new Set<string>();
+  for (let i = all.length - 1; i >= 0; i--) {
+    const { entry, kind } = all[i]!;
+    const copiedUpDir = kind === 0 && entry.st.isDirectory() && !entry.opaque;
+    if (!copiedUpDir || keep.has(entry.path)) {
+      keep.add(entry.path);
+      for (let p = path.posix.dirname(entry.path); p !== '/'; p = path.posix.dirname(p)) keep.add(p);
+    }
+  }
+  return all.filter((e) => keep.has(e.entry.path));
+}
+
 /** `docker diff`: every path of the writable layer, added, changed or deleted against the image's layers (topmost first). */
 export function layerChanges(upper: string, lowers: string[], excluded: Set<string>): LayerChange[] {
-  const out: LayerChange[] = [];
-  for (const e of walk(upper, '/', excluded)) {
-    if (e.whiteout) out.push({ Path: e.path, Kind: 2 });
-    else out.push({ Path: e.path, Kind: lowers.some((l) => inLayer(l, e.path)) ? 0 : 1 });
-  }
-  return out;
+  return layerEntries(upper, lowers, excluded).map(({ entry, kind }) => ({ Path: entry.path, Kind: kind }));
 }
 
 
@@ -121,8 +138,8 @@ function tarOf(entries: Iterator<TarEntry>, shift: { uid: number; gid: number })
 }
 
 /** The writable layer as an OCI layer tar: overlay whiteouts become `.wh.` entries, opaque directories `.wh..wh..opq`. */
-export function layerTar(upper: string, excluded: Set<string>, shift: { uid: number; gid: number } = { uid: 0, gid: 0 }): Readable {
-  return tarOf(walk(upper, '/', excluded), shift);
+export function layerTar(upper: string, lowers: string[], excluded: Set<string>, shift: { uid: number; gid: number } = { uid: 0, gid: 0 }): Readable {
+  return tarOf(layerEntries(upper, lowers, excluded).map((e) => e.entry)[Symbol.iterator](), shift);
 }
 
 /** A directory `rel` of one layer, if it is a real directory there (no symlink on the way). */

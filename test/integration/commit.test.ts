@@ -29,6 +29,8 @@ t.test('diff lists added, changed and deleted paths, not the container\'s mount 
     { Path: '/opt/d/f', Kind: 1 },
   ]);
   t.equal((await d.request('GET', '/containers/nosuch/changes')).status, 404);
+  const idle = await run(d, { Cmd: ['true'] });
+  t.same((await d.request('GET', `/containers/${idle.id}/changes`)).json(), [], 'nothing for the mount points the runtime made in /etc');
 });
 
 t.test('commit: a new image with the change, the container\'s config and the given changes; a running one is paused for it', async (t) => {

@@ -58,7 +58,8 @@ export async function commitContainer(
   if (pause) await deps.runtime.setFrozen(c.id, true);
   try {
     const owner = c.hostConfig.UsernsMode === 'host' ? undefined : deps.runtime.usernsOwner;
-    const layer = layerTar(deps.runtime.layout.upper(c.id), mountTargets(targets), owner ? { uid: owner.rootUid, gid: owner.rootGid } : undefined);
+    const lowers = deps.images.layerPaths(deps.images.get(c.imageId));
+    const layer = layerTar(deps.runtime.layout.upper(c.id), lowers, mountTargets(targets), owner ? { uid: owner.rootUid, gid: owner.rootGid } : undefined);
     return await deps.images.commit(c.imageId, layer, { config, author: req.author, comment: req.comment, createdBy: commandOf(c.config).join(' '), repo: req.repo });
   } finally {
     if (pause) await deps.runtime.setFrozen(c.id, false);

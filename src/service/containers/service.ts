@@ -360,6 +360,7 @@ export class ContainerService extends ContainerQueries {
       }
       if (typeof hc.Memory === 'number' && hc.Memory > 0 && !hc.MemorySwap) hc.MemorySwap = hc.Memory * 2;
       const warnings = this.deps.runtime.discardUnsupported(hc);
+      if (req.RestartPolicy?.Name && req.RestartPolicy.Name !== 'no') warnings.push(`restart policy "${req.RestartPolicy.Name}" is not applied yet: the container is not restarted`);
       const limits = limitsOf(hc);
       warnings.push(...this.deps.runtime.checkLimits(limits, { update: true }));
       if (hc.PidsLimit === 0) limits.PidsLimit = -1; // stored as none, written as `max`
