@@ -22,6 +22,12 @@ const c = {
   lsetxattr: libc.func('int lsetxattr(const char *path, const char *name, const void *value, size_t size, int flags)'),
   lgetxattr: libc.func('intptr_t lgetxattr(const char *path, const char *name, void *value, size_t size)'),
   llistxattr: libc.func('intptr_t llistxattr(const char *path, void *list, size_t size)'),
+  syscall4: libc.func('long syscall(long nr, int dirfd, const char *path, void *how, size_t size)'),
+  mkdirat: libc.func('int mkdirat(int dirfd, const char *path, uint32_t mode)'),
+  symlinkat: libc.func('int symlinkat(const char *target, int dirfd, const char *path)'),
+  unlinkat: libc.func('int unlinkat(int dirfd, const char *path, int flags)'),
+  fchownat: libc.func('int fchownat(int dirfd, const char *path, uint32_t uid, uint32_t gid, int flags)'),
+  readlinkat: libc.func('intptr_t readlinkat(int dirfd, const char *path, void *buf, size_t size)'),
 };
 
 const LOCK_EX = 2;
@@ -126,4 +132,54 @@ export function llistxattr(path: string): string[] {
   const got = Number(c.llistxattr(path, list, size));
   if (got < 0) throw new SyscallError('llistxattr', koffi.errno(), `\`${path}\``);
   return list.subarray(0, got).toString('utf8').split('\0').filter(Boolean);
+}
+
+// ---- *at() calls for file systems a container can change under us (docker cp) --------------------
+
+const SYS_OPENAT2 = 437; // the same number on every architecture
+export const O_PATH = 0o10000000;
+export const O_DIRECTORY = 0o200000;
+export const O_NOFOLLOW = 0o400000;
+export const O_CLOEXEC = 0o2000000;
+export const RESOLVE_NO_MAGICLINKS = 0x02;
+export const RESOLVE_NO_SYMLINKS = 0x04;
+export const RESOLVE_BENEATH = 0x08;
+export const RESOLVE_IN_ROOT = 0x10;
+export const AT_SYMLINK_NOFOLLOW = 0x100;
+export const AT_REMOVEDIR = 0x200;
+export const AT_EMPTY_PATH = 0x1000;
+
+/** openat2(2): `path` below `dirfd` as `resolve` allows; the errno on failure. */
+export function openat2(dirfd: number, path: string, flags: number, resolve: number, mode = 0): number {
+  const how = Buffer.alloc(24);
+  how.writeBigUInt64LE(BigInt(flags | O_CLOEXEC), 0);
+  how.writeBigUInt64LE(BigInt(mode), 8);
+  how.writeBigUInt64LE(BigInt(resolve), 16);
+  const fd = Number(c.syscall4(SYS_OPENAT2, dirfd, path, how, how.length));
+  if (fd < 0) throw new SyscallError('openat2', koffi.errno(), `\`${path}\``);
+  return fd;
+}
+
+export function mkdirat(dirfd: number, path: string, mode: number): void {
+  if (c.mkdirat(dirfd, path, mode) !== 0) throw new SyscallError('mkdirat', koffi.errno(), `\`${path}\``);
+}
+
+export function symlinkat(target: string, dirfd: number, path: string): void {
+  if (c.symlinkat(target, dirfd, path) !== 0) throw new SyscallError('symlinkat', koffi.errno(), `\`${path}\``);
+}
+
+export function unlinkat(dirfd: number, path: string, flags = 0): void {
+  if (c.unlinkat(dirfd, path, flags) !== 0) throw new SyscallError('unlinkat', koffi.errno(), `\`${path}\``);
+}
+
+export function fchownat(dirfd: number, path: string, uid: number, gid: number, flags: number): void {
+  if (c.fchownat(dirfd, path, uid, gid, flags) !== 0) throw new SyscallError('fchownat', koffi.errno(), `\`${path}\``);
+}
+
+/** readlinkat(2); with `path` '' the symlink an O_PATH|O_NOFOLLOW fd refers to. */
+export function readlinkat(dirfd: number, path: string): string {
+  const buf = Buffer.alloc(4096);
+  const n = Number(c.readlinkat(dirfd, path, buf, buf.length));
+  if (n < 0) throw new SyscallError('readlinkat', koffi.errno(), `\`${path}\``);
+  return buf.subarray(0, n).toString();
 }

@@ -25,6 +25,7 @@ import containerStats from './containers/stats.js';
 import containerChanges from './containers/changes.js';
 import commitContainer from './containers/commit.js';
 import exportContainer from './containers/export.js';
+import containerArchive from './containers/archive.js';
 import containerLogs from './containers/logs.js';
 import attachContainer from './containers/attach.js';
 import attachContainerWebsocket from './containers/attach-ws.js';
@@ -76,7 +77,7 @@ export function registerRoutes(app: Api, services: Services): void {
     createContainer, startContainer, stopContainer, restartContainer, killContainer, pauseContainer, renameContainer,
     removeContainer, listContainers, inspectContainer, topContainer, pruneContainers, resizeContainer, waitContainer,
     containerLogs, attachContainer, attachContainerWebsocket, updateContainer,
-    containerStats, containerChanges, commitContainer, exportContainer,
+    containerStats, containerChanges, commitContainer, exportContainer, containerArchive,
   ];
   const execRoutes = [createExec, startExec, startExecWebsocket, inspectExec, resizeExec];
   const networkRoutes = [listNetworks, inspectNetwork, createNetwork, removeNetwork, connectNetwork, disconnectNetwork, pruneNetworks];

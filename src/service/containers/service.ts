@@ -7,12 +7,13 @@ import type { Socket } from 'node:net';
 import { ZERO_TIME, type Container, type ContainerState, type HostConfig } from '../../domain/container.js';
 import { emptySample } from '../../runtime/cgroups/stats.js';
 import type { LayerChange } from '../../runtime/container-layer.js';
+import { archivePath, extractInto, statPath, type PathStat } from '../../runtime/container-archive.js';
 import { commitContainer, containerChanges, exportContainer, type CommitRequest } from './commit.js';
 import type { Readable } from 'node:stream';
 import { LIMIT_KEYS, limitsOf, type ResourceLimits } from '../../domain/resources.js';
 import type { NetworkPlan } from '../../domain/network.js';
 import { isRunning, transition } from '../../domain/container-lifecycle.js';
-import { KapalError, conflict, invalidArgument, notFound, notModified } from '../../domain/errors.js';
+import { KapalError, conflict, invalidArgument, notFound, notImplemented, notModified } from '../../domain/errors.js';
 import { DEFAULT_DETACH_KEYS } from '../../domain/detach-keys.js';
 import { VALID_NAME } from '../../domain/container-names.js';
 import { ShimConnection, connectShimSocket } from '../../runtime/shim/connection.js';
@@ -433,6 +434,29 @@ export class ContainerService extends ContainerQueries {
   changes(ref: string): LayerChange[] {
     const c = this.get(ref);
     return containerChanges(this.deps.runtime, this.deps.images, c, this.mountsOf(c).map((m) => m.target));
+  }
+
+  /** The running container's pid for docker cp (stopped containers are not supported yet). */
+  private cpTarget(ref: string): Container {
+    const c = this.get(ref);
+    if (!isRunning(c.state.status) || !c.state.pid) throw notImplemented('docker cp needs a running container in kapal for now (copying from or into a stopped one is not supported yet)');
+    return c;
+  }
+
+  archiveStat(ref: string, p: string): PathStat {
+    const c = this.cpTarget(ref);
+    return statPath(c.state.pid, p, ref);
+  }
+
+  archiveGet(ref: string, p: string): { stat: PathStat; tar: Readable } {
+    const c = this.cpTarget(ref);
+    return archivePath(c.state.pid, p, ref);
+  }
+
+  async archivePut(ref: string, p: string, body: Readable, opts: { copyUIDGID: boolean; noOverwriteDirNonDir: boolean }): Promise<void> {
+    const c = this.cpTarget(ref);
+    const owner = c.hostConfig.UsernsMode === 'host' ? undefined : this.deps.runtime.usernsOwner;
+    await extractInto(c.state.pid, p, ref, body, { ...opts, owner: owner ? { uid: owner.rootUid, gid: owner.rootGid } : { uid: 0, gid: 0 } });
   }
 
   /** docker export. */
