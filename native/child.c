@@ -121,6 +121,14 @@ static int set_sysctls(struct shim *sh) {
   return 0;
 }
 
+/* `hold 1` (docker cp on a stopped container): the file system is ready; closing the sync fd tells
+ * the shim "started", and the child waits, holding the mount namespace, until kapald kills it. */
+static int hold_for_copy(struct shim *sh) {
+  if (!spec_flag(&sh->spec.hold)) return 0;
+  close(sh->sync[1]);
+  for (;;) pause();
+}
+
 /* As root and before a read-only remount, as docker creates WorkingDir when it creates the container. */
 static int make_cwd(struct shim *sh) {
   const char *cwd = spec_str(&sh->spec.cwd);
@@ -185,6 +193,7 @@ static const struct step {
     {"setup_stdio", setup_stdio},
     {"make_cwd", make_cwd},
     {"remount_rootfs_readonly", remount_rootfs_readonly},
+    {"hold", hold_for_copy},
     PROCESS_STEPS,
 };
 

@@ -27,7 +27,7 @@ static const struct key keys[] = {
     KEY("gid-map", 3, 1, gid_map), KEY("join-pid", 1, 0, join_pid), KEY("join-parent", 1, 0, join_parent),
     KEY("netif", 3, 1, netif), KEY("gateway", 1, 0, gateway), KEY("seccomp-default", 2, 0, seccomp_default),
     KEY("seccomp-arch", 1, 1, seccomp_arch), KEY("seccomp-rule", 4, 1, seccomp_rule), KEY("sysctl", 2, 1, sysctl),
-    KEY("cgroup-mount", 3, 1, cgroup_mount), KEY("tmpfs", 3, 1, tmpfs),
+    KEY("cgroup-mount", 3, 1, cgroup_mount), KEY("tmpfs", 3, 1, tmpfs), KEY("hold", 1, 0, hold),
 };
 // clang-format on
 

@@ -4,6 +4,7 @@
 
 import { chmodSync, chownSync, mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
+import { randomBytes } from 'node:crypto';
 import type { Socket } from 'node:net';
 import type { Container } from '../domain/container.js';
 import type { NetworkPlan } from '../domain/network.js';
@@ -42,6 +43,15 @@ function hostCpus(): { cpus: number; cpusetCpus: string; cpusetMems: string } {
 export type RuntimeMount =
   | { type: 'bind' | 'volume'; source: string; target: string; readonly: boolean }
   | { type: 'tmpfs'; target: string; flags: string[]; data: string };
+
+function processExists(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 /** Binds parents first (by depth), so a mount inside another lands on top of it. */
 function userBinds(mounts: RuntimeMount[]): BindSpec[] {
@@ -188,6 +198,49 @@ export class ContainerRuntime {
       this.execDone(c.id, execId);
       throw err;
     }
+  }
+
+  /**
+   * A stopped container's file system, built by a shim as for a start (overlay, binds, volumes,
+   * tmpfs) but with no process: its child stops before exec and holds the mount namespace until
+   * `release()` (docker cp on a stopped container). Its pid's /proc/PID/root is the root.
+   */
+  async holdFilesystem(c: Container, layers: string[], mounts: RuntimeMount[]): Promise<{ pid: number; release(): Promise<void> }> {
+    const l = this.deps.layout;
+    const stateDir = path.join(l.stateDir(c.id), 'cp', randomBytes(8).toString('hex'));
+    const binds = containerFiles(l, c.id, { hostname: c.config.Hostname, hostNetwork: c.hostConfig.NetworkMode === 'host', owner: this.usernsOf(c), hostsEntries: [], nameservers: undefined });
+    const spec = buildShimSpec(c, {
+      layers,
+      rootfs: l.rootfs(c.id),
+      upper: l.upper(c.id),
+      work: l.work(c.id),
+      cgroups: [],
+      memoryCgroup: undefined,
+      binds: [...binds, ...userBinds(mounts)],
+      logPath: '',
+      availableCaps: this.availableCaps,
+      userns: this.usernsOf(c),
+    });
+    spec.logPath = '';
+    spec.hold = true;
+    spec.sysctls = [];
+    spec.tmpfs = mounts.flatMap((m) => (m.type === 'tmpfs' ? [{ target: m.target, flags: m.flags, data: m.data }] : []));
+    const launched = await launchShim({ shimPath: this.deps.shimPath, mode: 'run', stateDir, spec: encodeSpec(spec), beforeGo: async () => {} }).catch((err) => {
+      rmSync(stateDir, { recursive: true, force: true });
+      throw err;
+    });
+    return {
+      pid: launched.pid,
+      release: async () => {
+        try {
+          process.kill(launched.pid, 'SIGKILL');
+        } catch {
+          // gone already
+        }
+        for (let i = 0; i < 200 && processExists(launched.shimPid); i++) await new Promise((r) => setTimeout(r, 10));
+        rmSync(stateDir, { recursive: true, force: true });
+      },
+    };
   }
 
   /** A running container's /etc/hosts and /etc/resolv.conf after a network connect or disconnect. */

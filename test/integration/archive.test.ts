@@ -50,8 +50,23 @@ t.test('out and in: files, directories, symlinks as symlinks, docker\'s stat hea
   const check = await d.request('POST', `/containers/${id}/exec`, { body: JSON.stringify({ Cmd: ['sh', '-c', 'cat /d/up/x/z; stat -c %a:%u /d/up/x/z'], AttachStdout: true }), headers: json });
   const out = await d.request('POST', `/exec/${check.json().Id}/start`, { body: JSON.stringify({ Tty: true }), headers: json });
   t.equal(out.text.replace(/\r/g, ''), 'y\n600:0\n', 'the archive\'s mode, the container\'s root as owner');
-  const stopped = await run(d, { Cmd: ['true'] });
-  t.equal((await d.request('GET', `/containers/${stopped.id}/archive?path=/etc`)).status, 501, 'a stopped container: not yet');
+});
+
+t.test('a stopped container: its file system (volumes included) is built for the copy and let go after', async (t) => {
+  const d = await daemon(t, 'cp-stopped');
+  const stopped = await run(d, { Cmd: ['sh', '-c', 'echo made > /made; echo data > /vol/v'], Volumes: { '/vol': {} } });
+  const out = await d.request('GET', `/containers/${stopped.id}/archive?path=/made`);
+  t.equal(out.status, 200);
+  t.equal(untar(out.body, '-xO', 'made'), 'made\n');
+  t.equal(untar((await d.request('GET', `/containers/${stopped.id}/archive?path=/vol/v`)).body, '-xO', 'v'), 'data\n', 'through its volume');
+  const upload = execFileSync('sh', ['-c', 'cd "$(mktemp -d)" && echo put > putfile && tar -c putfile && cd / && rm -rf "$OLDPWD"']);
+  t.equal((await d.request('PUT', `/containers/${stopped.id}/archive?path=/`, { body: upload, headers: { 'Content-Type': 'application/x-tar' } })).status, 200);
+  t.equal((await d.request('HEAD', `/containers/${stopped.id}/archive?path=/putfile`)).status, 200);
+  const state = await inspect(d, stopped.id);
+  t.equal(state.State.Status, 'exited', 'still stopped');
+  const again = await d.request('POST', `/containers/${stopped.id}/start`);
+  t.equal(again.status, 204, 'and it starts as before');
+  t.equal(execFileSync('ps', ['-eo', 'args'], { encoding: 'utf8' }).split('\n').filter((l) => l.includes(`${stopped.id}/cp/`)).length, 0, 'no holding shim left');
 });
 
 t.test('a symlink the container plants towards the host\'s root resolves inside the container', async (t) => {

@@ -88,6 +88,8 @@ export interface ShimSpec extends ProcessSpec {
   gateway?: string | undefined;
   /** Namespaced sysctls, written into the container's /proc/sys. */
   sysctls?: [string, string][];
+  /** Stop after the file system is built and wait to be killed (docker cp on a stopped container). */
+  hold?: boolean;
   /** tmpfs mounts (--tmpfs, --mount type=tmpfs), after the binds. */
   tmpfs?: { target: string; flags: string[]; data: string }[];
   /** What /sys/fs/cgroup shows inside: cgroup2, or one cgroup v1 mount per hierarchy. */
@@ -159,6 +161,7 @@ export const SPEC_ARITY: Record<string, number> = {
   sysctl: 2,
   'cgroup-mount': 3,
   tmpfs: 3,
+  hold: 1,
 };
 
 const flag = (b: boolean) => (b ? '1' : '0');
@@ -234,6 +237,7 @@ export function encodeSpec(spec: ShimSpec): Buffer {
     for (const [key, value] of spec.sysctls ?? []) add('sysctl', key, value);
     for (const m of spec.cgroupMounts ?? []) add('cgroup-mount', m.type, m.dir, m.data);
     for (const m of spec.tmpfs ?? []) add('tmpfs', m.target, m.flags.join(','), m.data);
+    if (spec.hold) add('hold', '1');
     for (const i of spec.interfaces ?? []) add('netif', i.name, i.address, i.prefixLength);
     if (spec.gateway) add('gateway', spec.gateway);
   });

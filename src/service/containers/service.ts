@@ -13,7 +13,7 @@ import type { Readable } from 'node:stream';
 import { LIMIT_KEYS, limitsOf, type ResourceLimits } from '../../domain/resources.js';
 import type { NetworkPlan } from '../../domain/network.js';
 import { isRunning, transition } from '../../domain/container-lifecycle.js';
-import { KapalError, conflict, invalidArgument, notFound, notImplemented, notModified } from '../../domain/errors.js';
+import { KapalError, conflict, invalidArgument, notFound, notModified } from '../../domain/errors.js';
 import { DEFAULT_DETACH_KEYS } from '../../domain/detach-keys.js';
 import { VALID_NAME } from '../../domain/container-names.js';
 import { ShimConnection, connectShimSocket } from '../../runtime/shim/connection.js';
@@ -436,27 +436,53 @@ export class ContainerService extends ContainerQueries {
     return containerChanges(this.deps.runtime, this.deps.images, c, this.mountsOf(c).map((m) => m.target));
   }
 
-  /** The running container's pid for docker cp (stopped containers are not supported yet). */
-  private cpTarget(ref: string): Container {
-    const c = this.get(ref);
-    if (!isRunning(c.state.status) || !c.state.pid) throw notImplemented('docker cp needs a running container in kapal for now (copying from or into a stopped one is not supported yet)');
-    return c;
+  /**
+   * Runs `fn` with a pid whose /proc/PID/root is the container's file system: the running
+   * container's, or for a stopped one a shim that builds it and holds it (under the container's
+   * lock, so it does not start meanwhile). `fn` resolves when it no longer needs it.
+   */
+  private async withFilesystem<T>(ref: string, fn: (pid: number) => Promise<T> | T): Promise<T> {
+    const found = this.get(ref);
+    if (isRunning(found.state.status) && found.state.pid) return fn(found.state.pid);
+    return this.mutex.run(found.id, async () => {
+      const c = this.get(found.id);
+      if (isRunning(c.state.status) && c.state.pid) return fn(c.state.pid);
+      const layers = this.deps.images.layerPaths(this.deps.images.get(c.imageId));
+      const mounts = this.mountsOf(c).map((m) => (m.type === 'volume' ? { ...m, source: this.deps.volumes.ensureDir(m.name) } : m));
+      const held = await this.deps.runtime.holdFilesystem(c, layers, mounts);
+      try {
+        return await fn(held.pid);
+      } finally {
+        await held.release();
+      }
+    });
   }
 
-  archiveStat(ref: string, p: string): PathStat {
-    const c = this.cpTarget(ref);
-    return statPath(c.state.pid, p, ref);
+  archiveStat(ref: string, p: string): Promise<PathStat> {
+    return this.withFilesystem(ref, (pid) => statPath(pid, p, ref));
   }
 
-  archiveGet(ref: string, p: string): { stat: PathStat; tar: Readable } {
-    const c = this.cpTarget(ref);
-    return archivePath(c.state.pid, p, ref);
+  /** The tar is read while the file system is held; the hold ends with the stream. */
+  async archiveGet(ref: string, p: string): Promise<{ stat: PathStat; tar: Readable }> {
+    let release!: () => void;
+    const released = new Promise<void>((r) => (release = r));
+    const ready = new Promise<{ stat: PathStat; tar: Readable }>((resolve, reject) => {
+      this.withFilesystem(ref, async (pid) => {
+        const out = archivePath(pid, p, ref);
+        out.tar.once('close', release);
+        out.tar.once('end', release);
+        out.tar.once('error', release);
+        resolve(out);
+        await released;
+      }).catch(reject);
+    });
+    return ready;
   }
 
   async archivePut(ref: string, p: string, body: Readable, opts: { copyUIDGID: boolean; noOverwriteDirNonDir: boolean }): Promise<void> {
-    const c = this.cpTarget(ref);
+    const c = this.get(ref);
     const owner = c.hostConfig.UsernsMode === 'host' ? undefined : this.deps.runtime.usernsOwner;
-    await extractInto(c.state.pid, p, ref, body, { ...opts, owner: owner ? { uid: owner.rootUid, gid: owner.rootGid } : { uid: 0, gid: 0 } });
+    await this.withFilesystem(ref, (pid) => extractInto(pid, p, ref, body, { ...opts, owner: owner ? { uid: owner.rootUid, gid: owner.rootGid } : { uid: 0, gid: 0 } }));
   }
 
   /** docker export. */

@@ -16,12 +16,12 @@ const statHeader = (stat: object) => Buffer.from(JSON.stringify(stat)).toString(
 
 export default function containerArchive(app: Api, { containers }: Services): void {
   app.head('/containers/:id/archive', { schema: { params, querystring: pathQuery } }, async (request, reply) => {
-    const stat = containers.archiveStat(request.params.id, request.query.path);
+    const stat = await containers.archiveStat(request.params.id, request.query.path);
     return reply.header(STAT_HEADER, statHeader(stat)).code(200).send();
   });
 
   app.get('/containers/:id/archive', { exposeHeadRoute: false, schema: { params, querystring: pathQuery } }, async (request, reply) => {
-    const { stat, tar } = containers.archiveGet(request.params.id, request.query.path);
+    const { stat, tar } = await containers.archiveGet(request.params.id, request.query.path);
     reply.raw.setHeader(STAT_HEADER, statHeader(stat)); // the stream is written raw: set it there
     const res = startResponseStream(reply, 'application/x-tar');
     res.on('close', () => tar.destroy());

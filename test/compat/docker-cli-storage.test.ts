@@ -1,0 +1,65 @@
+// The real docker CLI on kapal's storage: binds and volumes, tmpfs, docker cp both ways on running
+// and stopped containers (a planted symlink cannot reach the host), diff, commit and export.
+
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import t from 'tap';
+import { makeTempDir } from '../helpers/daemon.js';
+import { dockerSetup, skipWithoutDocker as skip, succeeds } from '../helpers/docker-cli.js';
+
+t.test('-v binds and :ro, named volumes across containers, volume ls/inspect/rm/prune, --tmpfs and --mount type=tmpfs', { skip }, async (t) => {
+  const { d, sh } = await dockerSetup(t, 'storage-cli-mounts');
+  const work = makeTempDir(t, 'storage-cli-work');
+  await succeeds(t, d, sh, `docker run --rm -v ${work}/data:/data busybox sh -c 'echo hi > /data/f'`);
+  t.equal(readFileSync(path.join(work, 'data/f'), 'utf8'), 'hi\n');
+  const ro = await sh(`docker run --rm -v ${work}/data:/data:ro busybox sh -c 'echo x > /data/g'`);
+  t.not(ro.code, 0);
+  t.match(ro.stderr, /Read-only file system/);
+  t.equal(await succeeds(t, d, sh, 'docker volume create v1'), 'v1\n');
+  await succeeds(t, d, sh, "docker run --rm -v v1:/v busybox sh -c 'echo kept > /v/file'");
+  t.equal(await succeeds(t, d, sh, 'docker run --rm -v v1:/v busybox cat /v/file'), 'kept\n');
+  t.match(await succeeds(t, d, sh, 'docker volume ls'), /local\s+v1/);
+  t.equal(await succeeds(t, d, sh, "docker volume inspect -f '{{.Mountpoint}}' v1"), `${d.dataRoot}/volumes/v1/_data\n`);
+  t.equal(await succeeds(t, d, sh, 'docker volume rm v1'), 'v1\n');
+  await succeeds(t, d, sh, 'docker run -d --name anon -v /cache busybox true');
+  t.match(await succeeds(t, d, sh, 'docker rm anon && docker volume prune -f'), /Deleted Volumes:\n[0-9a-f]{64}\n/);
+  t.match(await succeeds(t, d, sh, "docker run --rm --tmpfs /run:size=10m busybox sh -c 'grep \" /run \" /proc/mounts'"), /tmpfs \/run tmpfs rw,nosuid,nodev,noexec,relatime,size=10240k/);
+  t.match(await succeeds(t, d, sh, "docker run --rm --read-only --mount type=tmpfs,destination=/t,tmpfs-size=1m busybox sh -c 'echo ok > /t/f && cat /t/f'"), /^ok\n$/);
+});
+
+t.test('docker cp both ways on running and stopped containers; a planted symlink to / cannot reach the host\'s files', { skip }, async (t) => {
+  const { d, sh } = await dockerSetup(t, 'storage-cli-cp');
+  const work = makeTempDir(t, 'storage-cli-cp-work');
+  await succeeds(t, d, sh, "docker run -d --name box busybox sh -c 'mkdir -p /d/sub; echo inside > /d/f; echo deep > /d/sub/g; echo container-shadow > /etc/shadow; ln -s / /hostroot; sleep 1000'");
+  await succeeds(t, d, sh, "until docker exec box test -e /hostroot; do sleep 0.1; done");
+  await succeeds(t, d, sh, `cd ${work} && docker cp box:/d/f . && docker cp box:/d ./dir`);
+  t.equal(readFileSync(path.join(work, 'f'), 'utf8'), 'inside\n');
+  t.equal(readFileSync(path.join(work, 'dir/sub/g'), 'utf8'), 'deep\n');
+  await succeeds(t, d, sh, `cd ${work} && docker cp box:/hostroot/etc/shadow ./shadow`);
+  t.equal(readFileSync(path.join(work, 'shadow'), 'utf8'), 'container-shadow\n', 'the container\'s /etc/shadow, not the host\'s');
+  writeFileSync(path.join(work, 'in.txt'), 'from the host\n');
+  mkdirSync(path.join(work, 'tree/x'), { recursive: true });
+  writeFileSync(path.join(work, 'tree/x/y'), 'nested\n');
+  await succeeds(t, d, sh, `docker cp ${work}/in.txt box:/tmp/ && docker cp ${work}/tree box:/`);
+  t.equal(await succeeds(t, d, sh, 'docker exec box cat /tmp/in.txt /tree/x/y'), 'from the host\nnested\n');
+  await succeeds(t, d, sh, 'docker stop -t 0 box');
+  await succeeds(t, d, sh, `cd ${work} && docker cp box:/tmp/in.txt ./back.txt && docker cp ${work}/f box:/stopped-in`);
+  t.equal(readFileSync(path.join(work, 'back.txt'), 'utf8'), 'from the host\n', 'out of a stopped container');
+  await succeeds(t, d, sh, 'docker start box');
+  t.equal(await succeeds(t, d, sh, 'docker exec box cat /stopped-in'), 'inside\n', 'into a stopped container');
+  t.notOk(existsSync('/stopped-in'));
+  await succeeds(t, d, sh, 'docker rm -f box');
+});
+
+t.test('docker diff, commit and export', { skip }, async (t) => {
+  const { d, sh } = await dockerSetup(t, 'storage-cli-commit');
+  await succeeds(t, d, sh, "docker run --name changed busybox sh -c 'echo new > /added; rm /bin/vi'");
+  t.equal(await succeeds(t, d, sh, 'docker diff changed'), 'A /added\nC /bin\nD /bin/vi\n');
+  await succeeds(t, d, sh, `docker commit -c 'CMD ["cat","/added"]' -m 'a message' changed snap:1`);
+  t.equal(await succeeds(t, d, sh, 'docker run --rm snap:1'), 'new\n');
+  t.equal(await succeeds(t, d, sh, 'docker run --rm snap:1 sh -c "ls /bin/vi 2>/dev/null || echo gone"'), 'gone\n');
+  const listed = await succeeds(t, d, sh, 'docker export changed | tar -t');
+  t.match(listed, /^added$/m);
+  t.match(listed, /^bin\/busybox$/m);
+  t.notMatch(listed, /^bin\/vi$/m);
+});
