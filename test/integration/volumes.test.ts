@@ -116,3 +116,25 @@ t.test('a new named volume gets what the image has at its path (docker\'s copy-u
   const none = await run(d, { Cmd: ['sh', '-c', 'ls /etc/passwd 2>/dev/null || echo none'], HostConfig: { Binds: ['empty:/etc:nocopy'] } });
   t.equal(none.stdout, 'none\n', 'nocopy: the volume starts empty');
 });
+
+t.test('local volume options: type=tmpfs and type=none o=bind; other types are refused', async (t) => {
+  const d = await daemon(t, 'vol-opts');
+  const created = await post(d, '/volumes/create', { Name: 'ram', DriverOpts: { type: 'tmpfs', device: 'tmpfs', o: 'size=2m' } });
+  t.equal(created.status, 201, created.text);
+  t.same(created.json().Options, { type: 'tmpfs', device: 'tmpfs', o: 'size=2m' });
+  const ram = await run(d, { Cmd: ['sh', '-c', 'grep " /r " /proc/mounts; echo x > /r/f && cat /r/f'], HostConfig: { Binds: ['ram:/r'] } });
+  t.match(ram.stdout, /^tmpfs \/r tmpfs rw,nosuid,nodev,noexec,relatime,size=2048k/m);
+  const host = makeTempDir(t, 'vol-opts-bind');
+  writeFileSync(path.join(host, 'there'), 'on the host\n');
+  t.equal((await post(d, '/volumes/create', { Name: 'hostdir', DriverOpts: { type: 'none', o: 'bind', device: host } })).status, 201);
+  const bound = await run(d, { Cmd: ['sh', '-c', 'cat /h/there; echo back > /h/back'], HostConfig: { Binds: ['hostdir:/h'] } });
+  t.equal(bound.stdout, 'on the host\n');
+  t.equal(readFileSync(path.join(host, 'back'), 'utf8'), 'back\n');
+  t.equal((await d.request('DELETE', `/containers/${bound.id}`)).status, 204);
+  t.equal((await d.request('DELETE', '/volumes/hostdir')).status, 204);
+  t.ok(existsSync(path.join(host, 'there')), 'removing the volume leaves the host directory alone');
+  const nfs = await post(d, '/volumes/create', { Name: 'nfsvol', DriverOpts: { type: 'nfs', o: 'addr=127.0.0.1', device: ':/x' } });
+  t.equal(nfs.status, 400);
+  t.match(nfs.json().message, /not supported by kapal yet/);
+  t.equal((await post(d, '/volumes/create', { Name: 'bogusvol', DriverOpts: { bogus: '1' } })).json().message, 'invalid option key: "bogus"');
+});

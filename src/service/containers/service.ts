@@ -12,6 +12,8 @@ import { commitContainer, containerChanges, exportContainer, type CommitRequest 
 import type { Readable } from 'node:stream';
 import { LIMIT_KEYS, limitsOf, type ResourceLimits } from '../../domain/resources.js';
 import type { NetworkPlan } from '../../domain/network.js';
+import { tmpfsOptions } from '../../domain/volume.js';
+import type { RuntimeMount } from '../../runtime/container-runtime.js';
 import { isRunning, transition } from '../../domain/container-lifecycle.js';
 import { KapalError, conflict, invalidArgument, notFound, notModified } from '../../domain/errors.js';
 import { DEFAULT_DETACH_KEYS } from '../../domain/detach-keys.js';
@@ -160,7 +162,7 @@ export class ContainerService extends ContainerQueries {
       // Before SHIM_GO: the shim reads these clients' CLIENT_ATTACH (and queued stdin) before the
       // process runs, so even `echo hi` reaches them; the veths are in the child's netns.
       const layers = this.deps.images.layerPaths(image);
-      const mounts = this.mountsOf(c).map((m) => (m.type === 'volume' ? { ...m, source: this.deps.volumes.prepare(m, [this.deps.runtime.layout.upper(c.id), ...layers]) } : m));
+      const mounts = this.runtimeMounts(c, [this.deps.runtime.layout.upper(c.id), ...layers]);
       launched = await this.deps.runtime.start(c, this.deps.images.layerPaths(image), network, mounts, async (connect, pid) => {
         const attached = network?.attach(pid);
         monitorSocket = await connect();
@@ -330,6 +332,16 @@ export class ContainerService extends ContainerQueries {
     });
   }
 
+  /** The container's mounts for the runtime: volumes as their directories, tmpfs volumes as tmpfs. */
+  private runtimeMounts(c: Container, layers: string[]): RuntimeMount[] {
+    return this.mountsOf(c).map((m): RuntimeMount => {
+      if (m.type !== 'volume') return m;
+      const tmpfs = this.deps.volumes.tmpfsOf(m.name);
+      if (tmpfs !== undefined) return { type: 'tmpfs', target: m.target, ...tmpfsOptions([m.readonly ? 'ro' : '', tmpfs].filter(Boolean).join(',')) };
+      return { ...m, source: this.deps.volumes.prepare(m, layers) };
+    });
+  }
+
   /**
    * docker update: new limits (zero or absent: unchanged, as the CLI sends every field), applied
    * to a running container's cgroups at once, and a new restart policy.
@@ -448,7 +460,7 @@ export class ContainerService extends ContainerQueries {
       const c = this.get(found.id);
       if (isRunning(c.state.status) && c.state.pid) return fn(c.state.pid);
       const layers = this.deps.images.layerPaths(this.deps.images.get(c.imageId));
-      const mounts = this.mountsOf(c).map((m) => (m.type === 'volume' ? { ...m, source: this.deps.volumes.ensureDir(m.name) } : m));
+      const mounts = this.runtimeMounts(c, [this.deps.runtime.layout.upper(c.id), ...layers]);
       const held = await this.deps.runtime.holdFilesystem(c, layers, mounts);
       try {
         return await fn(held.pid);

@@ -2,7 +2,7 @@
 // driver — a directory DATA-ROOT/volumes/<name>/_data — and what containers need: their volumes
 // made and recorded at create, their directories at start, anonymous ones removed with them.
 
-import { chownSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { chownSync, existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { copyIntoVolume } from '../../runtime/container-layer.js';
 import path from 'node:path';
 import { conflict, invalidArgument, notFound } from '../../domain/errors.js';
@@ -26,6 +26,23 @@ export interface VolumeCreateRequest {
   Driver?: string | undefined;
   DriverOpts?: Record<string, string> | null | undefined;
   Labels?: Record<string, string> | null | undefined;
+}
+
+/**
+ * docker's local driver options (`-o type=... -o device=... -o o=...`), the kinds kapal mounts:
+ * `type=tmpfs` (each container gets its own tmpfs, sized by `o`) and `type=none o=bind
+ * device=/host/dir`. Other file systems (nfs, a block device) are refused for now.
+ */
+export function localOptions(opts: Record<string, string>): Record<string, string> {
+  for (const key of Object.keys(opts)) if (!['type', 'device', 'o'].includes(key)) throw invalidArgument(`invalid option key: "${key}"`);
+  if (Object.keys(opts).length === 0) return {};
+  const type = opts.type ?? '';
+  if (type === 'tmpfs') return { type, device: opts.device ?? 'tmpfs', o: opts.o ?? '' };
+  if (type === 'none' && (opts.o ?? '').split(',').includes('bind')) {
+    if (!opts.device || !path.isAbsolute(opts.device) || !existsSync(opts.device)) throw invalidArgument(`invalid volume device for a bind: ${JSON.stringify(opts.device ?? '')} must be an existing absolute path`);
+    return { type, device: opts.device, o: opts.o! };
+  }
+  throw invalidArgument(`local volumes of type ${JSON.stringify(type)} are not supported by kapal yet (tmpfs, and none with o=bind, are)`);
 }
 
 export class VolumeService {
@@ -65,11 +82,11 @@ export class VolumeService {
     const name = req.Name || newVolumeName();
     if (!VALID_VOLUME_NAME.test(name)) throw invalidArgument(`create ${name}: "${name}" includes invalid characters for a local volume name, only "[a-zA-Z0-9][a-zA-Z0-9_.-]" are allowed. If you intended to pass a host directory, use absolute path`);
     if (req.Driver && req.Driver !== 'local') throw notFound(`error looking up volume plugin ${req.Driver}: plugin "${req.Driver}" not found`);
-    if (req.DriverOpts && Object.keys(req.DriverOpts).length > 0) throw invalidArgument('local volume options (type, device, o) are not supported by kapal yet');
+    const options = localOptions(req.DriverOpts ?? {});
     const existing = this.deps.store.get(name);
     if (existing) return existing;
     if (opts.makeDir !== false) this.ensureDir(name);
-    const v = this.deps.store.insert({ name, driver: 'local', labels: req.Labels ?? {}, options: {}, anonymous, createdAt: new Date().toISOString() });
+    const v = this.deps.store.insert({ name, driver: 'local', labels: req.Labels ?? {}, options, anonymous, createdAt: new Date().toISOString() });
     if (!opts.quiet) this.deps.events.publish('volume', 'create', name, { driver: 'local' });
     return v;
   }
@@ -82,11 +99,19 @@ export class VolumeService {
     return dir;
   }
 
+  /** A tmpfs volume (`-o type=tmpfs`): mounted in the container as its own tmpfs, with these options. */
+  tmpfsOf(name: string): string | undefined {
+    const v = this.deps.store.get(name);
+    return v?.options.type === 'tmpfs' ? (v.options.o ?? '') : undefined;
+  }
+
   /**
    * The volume's directory for a starting container; a new, empty one first gets what the
    * container's file system has at the mount's path (docker's copy-up; not with `nocopy`).
    */
   prepare(m: Extract<ContainerMount, { type: 'volume' }>, layers: string[]): string {
+    const v = this.deps.store.get(m.name);
+    if (v?.options.type === 'none') return v.options.device!; // o=bind: the host directory itself
     const dir = this.ensureDir(m.name);
     const owner = this.deps.owner;
     if (!m.noCopy && readdirSync(dir).length === 0) copyIntoVolume(layers, m.target, dir, owner ? { uid: owner.rootUid, gid: owner.rootGid } : undefined);
