@@ -24,7 +24,7 @@ function startHijacked(d: BenchDaemon, execId: string): Promise<void> {
   });
 }
 
-async function execTrue(d: BenchDaemon, container: string): Promise<void> {
+export async function execTrue(d: BenchDaemon, container: string): Promise<void> {
   await d.request('GET', `/containers/${container}/json`);
   const created = await d.request('POST', `/containers/${container}/exec`, Buffer.from(JSON.stringify({ Cmd: ['true'], AttachStdout: true, AttachStderr: true })), json);
   if (created.status !== 201) throw new Error(`exec create: ${created.status} ${created.body}`);

@@ -37,7 +37,7 @@ struct spec {
   struct list version, rootfs, lower, upper, work, readonly, hostname, namespace, cgroup, memory_cgroup, bind, shm_size,
       masked, readonly_path, device, env, arg, cwd, user, group_add, cap, no_new_privileges, rlimit, tty, stdin_,
       console_size, log, log_max_size, log_max_file, init, privileged, uid_map, gid_map, join_pid, join_parent, netif,
-      gateway, seccomp_default, seccomp_arch, seccomp_rule, sysctl,
+      gateway, seccomp_bpf, sysctl,
       cgroup_mount, tmpfs, hold;
 };
 int spec_load(struct spec *s, const char *path, int exec);

@@ -25,8 +25,7 @@ static const struct key keys[] = {
     KEY("log-max-size", 1, 0, log_max_size), KEY("log-max-file", 1, 0, log_max_file),
     KEY("init", 1, 0, init), KEY("privileged", 1, 0, privileged), KEY("uid-map", 3, 1, uid_map),
     KEY("gid-map", 3, 1, gid_map), KEY("join-pid", 1, 0, join_pid), KEY("join-parent", 1, 0, join_parent),
-    KEY("netif", 3, 1, netif), KEY("gateway", 1, 0, gateway), KEY("seccomp-default", 2, 0, seccomp_default),
-    KEY("seccomp-arch", 1, 1, seccomp_arch), KEY("seccomp-rule", 4, 1, seccomp_rule), KEY("sysctl", 2, 1, sysctl),
+    KEY("netif", 3, 1, netif), KEY("gateway", 1, 0, gateway), KEY("seccomp-bpf", 1, 0, seccomp_bpf), KEY("sysctl", 2, 1, sysctl),
     KEY("cgroup-mount", 3, 1, cgroup_mount), KEY("tmpfs", 3, 1, tmpfs), KEY("hold", 1, 0, hold),
 };
 // clang-format on

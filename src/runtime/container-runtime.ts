@@ -10,6 +10,7 @@ import type { Container } from '../domain/container.js';
 import type { NetworkPlan } from '../domain/network.js';
 import { checkLimits, limitsOf, type ResourceLimits } from '../domain/resources.js';
 import { limitWarnings } from './cgroups/limits.js';
+import { seccompProgram } from './seccomp/compile.js';
 import { customDevices, deviceCgroupRules, type DeviceMapping } from './custom-devices.js';
 import { networkStats, sampleV1, sampleV2, type StatsSample } from './cgroups/stats.js';
 import { buildShimSpec } from './container-spec.js';
@@ -126,7 +127,8 @@ export class ContainerRuntime {
   /** Validates what only the spec builder knows (capabilities, ulimits) without starting anything. */
   validate(c: Container): void {
     const l = this.deps.layout;
-    buildShimSpec(c, { layers: [], rootfs: '', upper: '', work: '', cgroups: [], memoryCgroup: undefined, binds: [], logPath: l.logPath(c.id), availableCaps: this.availableCaps });
+    const spec = buildShimSpec(c, { layers: [], rootfs: '', upper: '', work: '', cgroups: [], memoryCgroup: undefined, binds: [], logPath: l.logPath(c.id), availableCaps: this.availableCaps });
+    if (spec.seccomp) seccompProgram(spec.seccomp); // a profile libseccomp refuses fails the create, not the start
     deviceCgroupRules(c.hostConfig.DeviceCgroupRules as string[] | null | undefined);
   }
 

@@ -2,6 +2,8 @@
 // Nothing here changes namespaces or mounts; that is the shim's job.
 
 import koffi from 'koffi';
+import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 
 const libc = koffi.load('libc.so.6');
 
@@ -182,4 +184,110 @@ export function readlinkat(dirfd: number, path: string): string {
   const n = Number(c.readlinkat(dirfd, path, buf, buf.length));
   if (n < 0) throw new SyscallError('readlinkat', koffi.errno(), `\`${path}\``);
   return buf.subarray(0, n).toString();
+}
+
+// ---- seccomp: profiles compiled with the host's libseccomp ----------------------------------------
+
+let seccompLib: {
+  init: (action: number) => unknown;
+  release: (ctx: unknown) => void;
+  archAdd: (ctx: unknown, arch: number) => number;
+  archResolve: (name: string) => number;
+  syscallResolve: (name: string) => number;
+  ruleAdd: (ctx: unknown, action: number, nr: number, count: number, args: Buffer | null) => number;
+  attrSet: (ctx: unknown, attr: number, value: number) => number;
+  exportBpf: (ctx: unknown, fd: number) => number;
+} | undefined;
+
+function seccompFunctions(): NonNullable<typeof seccompLib> {
+  if (seccompLib) return seccompLib;
+  const lib = koffi.load('libseccomp.so.2');
+  seccompLib = {
+    init: lib.func('void *seccomp_init(uint32_t def_action)'),
+    release: lib.func('void seccomp_release(void *ctx)'),
+    archAdd: lib.func('int seccomp_arch_add(void *ctx, uint32_t arch_token)'),
+    archResolve: lib.func('uint32_t seccomp_arch_resolve_name(const char *name)'),
+    syscallResolve: lib.func('int seccomp_syscall_resolve_name(const char *name)'),
+    ruleAdd: lib.func('int seccomp_rule_add_array(void *ctx, uint32_t action, int syscall, unsigned int arg_cnt, const void *arg_array)'),
+    attrSet: lib.func('int seccomp_attr_set(void *ctx, int attr, uint32_t value)'),
+    exportBpf: lib.func('int seccomp_export_bpf(void *ctx, int fd)'),
+  };
+  return seccompLib;
+}
+
+const SCMP_ACTIONS: Record<string, (errno: number) => number> = {
+  SCMP_ACT_ALLOW: () => 0x7fff0000,
+  SCMP_ACT_KILL: () => 0,
+  SCMP_ACT_KILL_THREAD: () => 0,
+  SCMP_ACT_KILL_PROCESS: () => 0x80000000,
+  SCMP_ACT_TRAP: () => 0x00030000,
+  SCMP_ACT_LOG: () => 0x7ffc0000,
+  SCMP_ACT_ERRNO: (e) => 0x00050000 | (e & 0xffff),
+  SCMP_ACT_TRACE: (e) => 0x7ff00000 | (e & 0xffff),
+};
+const SCMP_OPS: Record<string, number> = { SCMP_CMP_NE: 1, SCMP_CMP_LT: 2, SCMP_CMP_LE: 3, SCMP_CMP_EQ: 4, SCMP_CMP_GE: 5, SCMP_CMP_GT: 6, SCMP_CMP_MASKED_EQ: 7 };
+const SCMP_FLTATR_CTL_NNP = 3;
+const O_TMPFILE = 0o20200000;
+const NR_SCMP_ERROR = -1;
+const EEXIST = 17;
+
+/**
+ * A resolved profile as a BPF program (what seccomp_load would install), built with libseccomp:
+ * syscall names this architecture lacks are skipped, as runc does; no_new_privs stays the
+ * container's own setting.
+ */
+export function compileSeccomp(p: { defaultAction: string; defaultErrno: number; arches: string[]; rules: { name: string; action: string; errno: number; args: string }[] }): Buffer {
+  const s = seccompFunctions();
+  const action = (name: string, errno: number) => {
+    const f = SCMP_ACTIONS[name];
+    if (!f) throw new Error(`seccomp: unknown action ${name}`);
+    return f(errno) >>> 0;
+  };
+  const defaultAction = action(p.defaultAction, p.defaultErrno);
+  const ctx = s.init(defaultAction);
+  if (!ctx) throw new Error('seccomp_init failed');
+  try {
+    for (const a of p.arches) {
+      const token = s.archResolve(a.replace(/^SCMP_ARCH_/, ''));
+      if (token === 0) continue;
+      const rc = s.archAdd(ctx, token);
+      if (rc < 0 && -rc !== EEXIST) throw new SyscallError('seccomp_arch_add', -rc, a);
+    }
+    if (s.attrSet(ctx, SCMP_FLTATR_CTL_NNP, 0) < 0) throw new Error('seccomp_attr_set NNP failed');
+    for (const r of p.rules) {
+      const act = action(r.action, r.errno);
+      if (act === defaultAction) continue;
+      const nr = s.syscallResolve(r.name);
+      if (nr === NR_SCMP_ERROR) continue;
+      const parts = r.args ? r.args.split(';') : [];
+      const args = parts.length ? Buffer.alloc(24 * parts.length) : null;
+      parts.forEach((part, i) => {
+        const [index, op, a, b] = part.split(',');
+        args!.writeUInt32LE(Number(index), i * 24);
+        args!.writeUInt32LE(SCMP_OPS[op!] ?? 0, i * 24 + 4);
+        args!.writeBigUInt64LE(BigInt(a!), i * 24 + 8);
+        args!.writeBigUInt64LE(BigInt(b!), i * 24 + 16);
+      });
+      const rc = s.ruleAdd(ctx, act, nr, parts.length, args);
+      if (rc < 0) throw new SyscallError('seccomp_rule_add', -rc, r.name);
+    }
+    // An unnamed file (O_TMPFILE): libseccomp writes the whole program before we read, whatever its size.
+    const fd = openSync(tmpdir(), O_TMPFILE | constants.O_RDWR, 0o600);
+    try {
+      const rc = s.exportBpf(ctx, fd);
+      if (rc < 0) throw new SyscallError('seccomp_export_bpf', -rc, '');
+      const size = fstatSync(fd).size;
+      const bpf = Buffer.alloc(size);
+      for (let off = 0; off < size; ) {
+        const n = readSync(fd, bpf, off, size - off, off);
+        if (n <= 0) break;
+        off += n;
+      }
+      return bpf;
+    } finally {
+      closeSync(fd);
+    }
+  } finally {
+    s.release(ctx);
+  }
 }

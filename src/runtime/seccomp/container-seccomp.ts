@@ -23,8 +23,18 @@ export function seccompProfileOf(c: Pick<Container, 'hostConfig'>): SeccompProfi
   return parseProfile(opt);
 }
 
+/** Resolved profiles by (profile, capabilities): every start and exec of a container asks again. */
+const resolved = new Map<string, ResolvedSeccomp>();
+
 export function containerSeccomp(c: Pick<Container, 'hostConfig'>, caps: number[]): ResolvedSeccomp | undefined {
   const profile = seccompProfileOf(c);
   if (!profile) return undefined;
-  return resolveProfile(profile, { caps: new Set(caps.map((n) => `CAP_${CAPABILITIES[n]}`)), arch: process.arch, kernel: release() });
+  const key = `${profile === DEFAULT_PROFILE ? 'default' : seccompOption(c)}\0${caps.join(',')}`;
+  let r = resolved.get(key);
+  if (!r) {
+    r = resolveProfile(profile, { caps: new Set(caps.map((n) => `CAP_${CAPABILITIES[n]}`)), arch: process.arch, kernel: release() });
+    if (resolved.size >= 64) resolved.delete(resolved.keys().next().value!);
+    resolved.set(key, r);
+  }
+  return r;
 }

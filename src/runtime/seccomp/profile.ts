@@ -1,7 +1,7 @@
 // Seccomp profiles in docker's JSON format (`--security-opt seccomp=<file>` sends the file's
 // content), checked with zod, and resolved for one container: rules whose `includes`/`excludes`
 // (capabilities, architectures, kernel) do not apply are dropped, and what is left becomes flat
-// per-syscall rules for the shim, which builds the BPF filter with libseccomp.
+// per-syscall rules, which compile.ts turns into the BPF program the shim loads.
 
 import { z } from 'zod';
 import { invalidArgument } from '../../domain/errors.js';

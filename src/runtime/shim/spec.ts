@@ -5,6 +5,7 @@
 
 import { writeFileSync, renameSync } from 'node:fs';
 import type { ResolvedSeccomp } from '../seccomp/profile.js';
+import { seccompProgram } from '../seccomp/compile.js';
 
 export type NamespaceKind = 'pid' | 'mnt' | 'uts' | 'ipc' | 'net' | 'cgroup';
 
@@ -155,9 +156,7 @@ export const SPEC_ARITY: Record<string, number> = {
   'join-parent': 1,
   netif: 3,
   gateway: 1,
-  'seccomp-default': 2,
-  'seccomp-arch': 1,
-  'seccomp-rule': 4,
+  'seccomp-bpf': 1,
   sysctl: 2,
   'cgroup-mount': 3,
   tmpfs: 3,
@@ -193,11 +192,7 @@ function addProcess(add: AddRecord, spec: ProcessSpec): void {
   add('console-size', spec.consoleSize[0], spec.consoleSize[1]);
   for (const r of spec.uidMap) add('uid-map', r.inside, r.outside, r.count);
   for (const r of spec.gidMap) add('gid-map', r.inside, r.outside, r.count);
-  if (spec.seccomp) {
-    add('seccomp-default', spec.seccomp.defaultAction, spec.seccomp.defaultErrno);
-    for (const a of spec.seccomp.arches) add('seccomp-arch', a);
-    for (const r of spec.seccomp.rules) add('seccomp-rule', r.name, r.action, r.errno, r.args);
-  }
+  if (spec.seccomp) add('seccomp-bpf', seccompProgram(spec.seccomp).toString('hex'));
 }
 
 export function encodeExecSpec(spec: ExecSpec): Buffer {
