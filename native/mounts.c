@@ -28,18 +28,63 @@ int mount_overlay(struct shim *sh) {
   return 0;
 }
 
+/* A bind's MODE word: "ro" or "rw", then docker's propagation (rprivate when absent) and
+ * "idmap" (a volume under --userns-remap, idmapped by the shim: userns.c). */
+struct bind_mode {
+  int readonly, idmap, recursive;
+  uint64_t propagation;
+};
+
+static int parse_bind_mode(const char *mode, struct bind_mode *m) {
+  static const struct {
+    const char *name;
+    uint64_t flag;
+    int recursive;
+  } props[] = {{"rprivate", MS_PRIVATE, 1}, {"private", MS_PRIVATE, 0}, {"rslave", MS_SLAVE, 1},
+               {"slave", MS_SLAVE, 0},      {"rshared", MS_SHARED, 1}, {"shared", MS_SHARED, 0}};
+  char buf[64], *save = NULL;
+  *m = (struct bind_mode){.propagation = MS_PRIVATE, .recursive = 1};
+  if (snprintf(buf, sizeof buf, "%s", mode) >= (int)sizeof buf) return fail_msg("bind mode `%s`: too long", mode);
+  for (char *w = strtok_r(buf, ",", &save); w; w = strtok_r(NULL, ",", &save)) {
+    size_t i = 0;
+    while (i < sizeof props / sizeof *props && strcmp(w, props[i].name) != 0) i++;
+    if (i < sizeof props / sizeof *props) m->propagation = props[i].flag, m->recursive = props[i].recursive;
+    else if (strcmp(w, "ro") == 0 || strcmp(w, "rw") == 0) m->readonly = w[1] == 'o';
+    else if (strcmp(w, "idmap") == 0) m->idmap = 1;
+    else return fail_msg("bind mode `%s`: unknown `%s`", mode, w);
+  }
+  return 0;
+}
+
+int bind_is_idmapped(const struct shim *sh, size_t i) {
+  struct bind_mode m;
+  return parse_bind_mode(sh->spec.bind.v[i * 3 + 2], &m) == 0 && m.idmap && userns_enabled(sh);
+}
+
 /* The bind sources are host paths, out of reach after pivot_root: take detached copies of their
- * mounts now (read-only ones made so already), to attach after it. */
+ * mounts now, read-only ones made so already. Still before `/` is made private, so that a copy of
+ * a shared host mount is its peer: rslave and rshared keep that tie, the default rprivate cuts it
+ * (the non-recursive modes cut it below the top mount). */
 int open_bind_sources(struct shim *sh) {
   const struct list *b = &sh->spec.bind;
-  struct mount_attr ro = {.attr_set = MOUNT_ATTR_RDONLY};
+  char staged[PATH_MAX];
   if (b->n && !(sh->bind_fds = calloc(b->n / 3, sizeof(int)))) return fail(ENOMEM, "calloc");
+  for (size_t i = 0; i < b->n / 3; i++) sh->bind_fds[i] = -1;
   for (size_t i = 0; i < b->n / 3; i++) {
+    struct bind_mode m;
     const char *src = b->v[i * 3];
+    int r = parse_bind_mode(b->v[i * 3 + 2], &m);
+    if (r < 0) return r;
+    if (bind_is_idmapped(sh, i) && (r = userns_staged_bind(sh, i, staged, sizeof staged)) < 0) return r;
+    if (bind_is_idmapped(sh, i)) src = staged;
     int fd = sh->bind_fds[i] = open_tree(AT_FDCWD, src, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
     if (fd < 0) return fail(errno, "open_tree `%s`", src);
-    if (strcmp(b->v[i * 3 + 2], "ro") == 0 && mount_setattr(fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &ro, sizeof ro) < 0)
-      return fail(errno, "mount_setattr `%s` read-only", src);
+    struct mount_attr all = {.attr_set = m.readonly ? MOUNT_ATTR_RDONLY : 0, .propagation = m.recursive ? m.propagation : MS_PRIVATE};
+    struct mount_attr top = {.propagation = m.propagation};
+    if (mount_setattr(fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &all, sizeof all) < 0)
+      return fail(errno, "mount_setattr `%s` %s", src, b->v[i * 3 + 2]);
+    if (!m.recursive && m.propagation != MS_PRIVATE && mount_setattr(fd, "", AT_EMPTY_PATH, &top, sizeof top) < 0)
+      return fail(errno, "mount_setattr `%s` %s", src, b->v[i * 3 + 2]);
   }
   return 0;
 }

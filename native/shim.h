@@ -8,6 +8,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -108,6 +109,8 @@ int become_userns_root(struct shim *sh);
 int enter_prepare(struct shim *sh);
 int join_namespaces(struct shim *sh);
 int open_bind_sources(struct shim *sh);
+int bind_is_idmapped(const struct shim *sh, size_t i); /* mounts.c */
+int userns_staged_bind(const struct shim *sh, size_t i, char *path, size_t cap); /* userns.c */
 int pivot_into_rootfs(struct shim *sh);
 int detach_old_root(struct shim *sh);
 int mount_proc_sys(struct shim *sh);

@@ -67,17 +67,46 @@ static int build_rootfs(const struct shim *sh, int userns, int *mount_fd) {
   return r;
 }
 
-/* The shim's own mount namespace, private, so the layer mounts above never reach the host. */
+/* The shim's own mount namespace, a slave of the host's: the layer mounts above never reach the
+ * host, while the host's mounts and unmounts still reach the shim (and rslave binds). */
 int userns_private_mounts(struct shim *sh) {
   if (!userns_enabled(sh)) return 0;
   if (unshare(CLONE_NEWNS) < 0) return fail(errno, "unshare `CLONE_NEWNS`");
-  return mount("", "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ? fail(errno, "mount `/` private") : 0;
+  return mount("", "/", NULL, MS_REC | MS_SLAVE, NULL) < 0 ? fail(errno, "mount `/` slave") : 0;
 }
 
-/* Attaches the overlay at the rootfs path inside the child's mount namespace: the child, in its
- * user namespace, may not attach a mount made by the host's root, but the shim may, from there. */
-static int attach_in_child(struct shim *sh, int overlay) {
-  char path[64];
+/* Where the shim attaches bind i's idmapped copy in the child's mount namespace for the child to
+ * take (beside the rootfs, so under the old root that pivot_root leaves behind). */
+int userns_staged_bind(const struct shim *sh, size_t i, char *path, size_t cap) {
+  const char *rootfs = spec_str(&sh->spec.rootfs), *slash = strrchr(rootfs, '/');
+  int n = snprintf(path, cap, "%.*s/idmapped/%zu", slash ? (int)(slash - rootfs) : 0, rootfs, i);
+  return n < 0 || (size_t)n >= cap ? fail_msg("staged bind %zu: path too long", i) : 0;
+}
+
+/* Volumes (binds marked `idmap`) as idmapped copies: their files keep the host's ids on disk and
+ * the container's root owns what the host's root owns, as with the layers. */
+static int idmapped_binds(const struct shim *sh, int userns, int *fds) {
+  const struct list *b = &sh->spec.bind;
+  struct mount_attr attr = {.attr_set = MOUNT_ATTR_IDMAP, .userns_fd = userns};
+  char path[PATH_MAX];
+  for (size_t i = 0; i < b->n / 3; i++) {
+    if (!bind_is_idmapped(sh, i)) continue;
+    const char *src = b->v[i * 3];
+    int fd = fds[i] = open_tree(AT_FDCWD, src, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
+    if (fd < 0) return fail(errno, "open_tree `%s`", src);
+    if (mount_setattr(fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof attr) < 0) return fail(errno, "mount_setattr `%s` idmapped", src);
+    int r = userns_staged_bind(sh, i, path, sizeof path);
+    if (r == 0) r = mkdir_p(path, 0);
+    if (r < 0) return r;
+  }
+  return 0;
+}
+
+/* Attaches the overlay at the rootfs path, and the idmapped binds at their staging paths, inside
+ * the child's mount namespace: the child, in its user namespace, may not attach a mount made by
+ * the host's root, but the shim may, from there. */
+static int attach_in_child(struct shim *sh, int overlay, const int *binds) {
+  char path[PATH_MAX];
   int self = open("/proc/self/ns/mnt", O_RDONLY | O_CLOEXEC), here = open(".", O_PATH | O_CLOEXEC), r = 0;
   snprintf(path, sizeof path, "/proc/%d/ns/mnt", sh->pid);
   int child = open(path, O_RDONLY | O_CLOEXEC);
@@ -86,6 +115,11 @@ static int attach_in_child(struct shim *sh, int overlay) {
   else {
     if (move_mount(overlay, "", AT_FDCWD, spec_str(&sh->spec.rootfs), MOVE_MOUNT_F_EMPTY_PATH) < 0)
       r = fail(errno, "move_mount overlay `%s`", spec_str(&sh->spec.rootfs));
+    for (size_t i = 0; r == 0 && i < sh->spec.bind.n / 3; i++) {
+      if (binds[i] < 0) continue;
+      if ((r = userns_staged_bind(sh, i, path, sizeof path)) == 0 && move_mount(binds[i], "", AT_FDCWD, path, MOVE_MOUNT_F_EMPTY_PATH) < 0)
+        r = fail(errno, "move_mount `%s`", path);
+    }
     if (setns(self, CLONE_NEWNS) < 0 || fchdir(here) < 0) r = fail(errno, "setns back to the shim's mount namespace");
   }
   int fds[] = {self, here, child};
@@ -105,10 +139,18 @@ int userns_prepare(struct shim *sh) {
   snprintf(path, sizeof path, "/proc/%d/ns/user", sh->pid);
   int userns = open(path, O_RDONLY | O_CLOEXEC);
   if (userns < 0) return fail(errno, "open `%s`", path);
-  r = build_rootfs(sh, userns, &overlay);
+  size_t nbinds = sh->spec.bind.n / 3;
+  int *binds = calloc(nbinds + 1, sizeof(int));
+  if (!binds) r = fail(ENOMEM, "calloc");
+  for (size_t i = 0; binds && i < nbinds; i++) binds[i] = -1;
+  if (r == 0) r = build_rootfs(sh, userns, &overlay);
+  if (r == 0) r = idmapped_binds(sh, userns, binds);
   close(userns);
-  if (r == 0) r = attach_in_child(sh, overlay);
+  if (r == 0) r = attach_in_child(sh, overlay, binds);
   if (overlay >= 0) close(overlay);
+  for (size_t i = 0; binds && i < nbinds; i++)
+    if (binds[i] >= 0) close(binds[i]);
+  free(binds);
   return r;
 }
 

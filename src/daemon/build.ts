@@ -83,7 +83,7 @@ export function createServices(config: DaemonConfig, db: Db, log: FastifyBaseLog
     log,
     config: { bridge: config.bridge, bip: config.bip, pools: config.defaultAddressPools.length > 0 ? config.defaultAddressPools : DEFAULT_POOLS, mtu: config.mtu, ipForward: config.ipForward },
   });
-  const volumes = new VolumeService({ store: new VolumeStore(db), root: path.join(config.dataRoot, 'volumes'), events, owner: runtime.usernsOwner });
+  const volumes = new VolumeService({ store: new VolumeStore(db), root: path.join(config.dataRoot, 'volumes'), events });
   const containers = new ContainerService({ store: containerStore, images, runtime, events, log, networks: networks.endpoints, volumes, logDefaults: { Type: config.logDriver, Config: config.logOpts } });
   findContainer = (ref) => containers.find(ref);
   const registry = new RegistryService({
@@ -132,6 +132,11 @@ export async function buildDaemon(config: DaemonConfig, log: FastifyBaseLogger):
     undo.push(() => services.networks.close());
     const restored = await services.containers.restore();
     await services.networks.endpoints.restore();
+    try {
+      services.volumes.reconcile();
+    } catch (err) {
+      log.warn({ err }, 'could not unmount the volumes no running container uses');
+    }
     log.info(restored, 'containers reconciled with the machine');
     undo.push(() => services.containers.close());
     undo.push(() => services.execs.close());

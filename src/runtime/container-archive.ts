@@ -9,10 +9,10 @@ import { chmodSync, closeSync, fchmodSync, fstatSync, openSync, readdirSync, rea
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import tar from 'tar-stream';
-import { invalidArgument, notFound } from '../domain/errors.js';
+import { KapalError, invalidArgument, notFound } from '../domain/errors.js';
 import {
   AT_EMPTY_PATH, AT_REMOVEDIR, AT_SYMLINK_NOFOLLOW, O_DIRECTORY, O_NOFOLLOW, O_PATH, RESOLVE_BENEATH, RESOLVE_IN_ROOT,
-  RESOLVE_NO_MAGICLINKS, RESOLVE_NO_SYMLINKS, SyscallError, fchownat, mkdirat, openat2, readlinkat, symlinkat, unlinkat,
+  RESOLVE_NO_MAGICLINKS, RESOLVE_NO_SYMLINKS, SyscallError, asFsUser, errnoText, fchownat, mkdirat, openat2, readlinkat, symlinkat, unlinkat,
 } from './libc.js';
 import { splitDev } from './host-devices.js';
 
@@ -163,6 +163,38 @@ export function archivePath(pid: number, p: string, container: string): { stat: 
 }
 
 /**
+ * The entry's parent directory below `dest`; missing ones are made (0755, the container's root's)
+ * as docker's untar does for archives that do not list every directory.
+ */
+function openParent(dest: number, parent: string, owner: { uid: number; gid: number }, asRoot: <T>(fn: () => T) => T): number {
+  try {
+    return openat2(dest, parent, O_PATH | O_DIRECTORY, CHILD);
+  } catch (err) {
+    if (!(err instanceof SyscallError && err.errno === ENOENT)) throw err;
+  }
+  let dir = openat2(dest, '.', O_PATH | O_DIRECTORY, CHILD);
+  for (const part of parent.split('/')) {
+    try {
+      let next: number;
+      try {
+        next = openat2(dir, part, O_PATH | O_DIRECTORY, CHILD);
+      } catch (err) {
+        if (!(err instanceof SyscallError && err.errno === ENOENT)) throw err;
+        asRoot(() => mkdirat(dir, part, 0o755));
+        fchownat(dir, part, owner.uid, owner.gid, AT_SYMLINK_NOFOLLOW);
+        next = openat2(dir, part, O_PATH | O_DIRECTORY, CHILD);
+      }
+      closeSync(dir);
+      dir = next;
+    } catch (err) {
+      closeSync(dir);
+      throw err;
+    }
+  }
+  return dir;
+}
+
+/**
  * PUT /containers/{id}/archive: a tar extracted into directory `p` of the container. Entries are
  * created relative to their parent's descriptor, never through a symlink; nothing lands above
  * `p`. Owners: the container's root (`owner`, the mapped one under --userns-remap), or the
@@ -185,10 +217,19 @@ export async function extractInto(pid: number, p: string, container: string, inp
     extract.on('error', reject);
     input.on('error', reject);
   });
+  // Files are made as the container's root: under --userns-remap, through an idmapped volume,
+  // the host's root has no id the mount can map.
+  const asRoot = <T>(fn: () => T): T => asFsUser(opts.owner.uid, opts.owner.gid, fn);
   extract.on('entry', (h, stream, next) => {
+    // The failure is the extract's (below); the entry stream errors too when it is destroyed.
+    stream.on('error', () => {});
+    let dir = -1;
     const fail = (err: unknown) => {
+      if (dir >= 0) closeSync(dir);
+      dir = -1;
       stream.resume();
-      extract.destroy(err as Error);
+      // In moby's words; the errno's text, as Go prints it.
+      extract.destroy(err instanceof SyscallError ? new KapalError('Internal', `Error processing tar file: ${h.name}: ${errnoText(err.errno)}`) : (err as Error));
     };
     try {
       const rel = path.posix.normalize(h.name).replace(/^(\.\/)+|\/+$/g, '');
@@ -196,7 +237,7 @@ export async function extractInto(pid: number, p: string, container: string, inp
       if (rel.startsWith('../') || rel === '..' || path.posix.isAbsolute(rel)) throw invalidArgument(`archive entry ${JSON.stringify(h.name)} leaves the destination`);
       const parent = path.posix.dirname(rel) === '.' ? undefined : path.posix.dirname(rel);
       const base = path.posix.basename(rel);
-      const dir = parent ? openat2(dest, parent, O_PATH | O_DIRECTORY, CHILD) : openat2(dest, '.', O_PATH | O_DIRECTORY, CHILD);
+      dir = parent ? openParent(dest, parent, opts.owner, asRoot) : openat2(dest, '.', O_PATH | O_DIRECTORY, CHILD);
       const uid = opts.copyUIDGID ? (h.uid ?? 0) + opts.owner.uid : opts.owner.uid;
       const gid = opts.copyUIDGID ? (h.gid ?? 0) + opts.owner.gid : opts.owner.gid;
       const existing = (() => {
@@ -213,10 +254,11 @@ export async function extractInto(pid: number, p: string, container: string, inp
           if (opts.noOverwriteDirNonDir) throw invalidArgument(`cannot overwrite non-directory ${rel} with directory`);
           unlinkat(dir, base);
         }
-        if (!existing || !existing.isDirectory()) mkdirat(dir, base, mode);
+        if (!existing || !existing.isDirectory()) asRoot(() => mkdirat(dir, base, mode));
         fchownat(dir, base, uid, gid, AT_SYMLINK_NOFOLLOW);
         withFd(openat2(dir, base, O_PATH | O_DIRECTORY | O_NOFOLLOW, CHILD), (fd) => chmodSync(`/proc/self/fd/${fd}`, mode));
         closeSync(dir);
+        dir = -1;
         stream.resume();
         stream.on('end', next);
         return;
@@ -226,21 +268,24 @@ export async function extractInto(pid: number, p: string, container: string, inp
         unlinkat(dir, base, existing.isDirectory() ? AT_REMOVEDIR : 0);
       }
       if (h.type === 'symlink') {
-        symlinkat(h.linkname ?? '', dir, base);
+        asRoot(() => symlinkat(h.linkname ?? '', dir, base));
         fchownat(dir, base, uid, gid, AT_SYMLINK_NOFOLLOW);
         closeSync(dir);
+        dir = -1;
         stream.resume();
         stream.on('end', next);
         return;
       }
       if (h.type !== 'file' && h.type !== 'contiguous-file') {
         closeSync(dir);
+        dir = -1;
         stream.resume();
         stream.on('end', next); // devices, fifos and hard links are not copied in
         return;
       }
-      const fd = openat2(dir, base, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, CHILD, mode);
+      const fd = asRoot(() => openat2(dir, base, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, CHILD, mode));
       closeSync(dir);
+      dir = -1;
       stream.on('data', (data: unknown) => {
         const chunk = data as Buffer;
         try {

@@ -1,6 +1,6 @@
 // The runtime side of a container: its directories, cgroups and shim. The service decides what
 // happens; this module does it on the machine (files, cgroups, spawning the shim) and never
-// touches namespaces or mounts itself.
+// touches namespaces or mounts itself (the shim does).
 
 import { chmodSync, chownSync, mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
@@ -26,6 +26,8 @@ import type { ExecProcess } from '../domain/exec.js';
 import { connectShimSocket, readExitFile } from './shim/connection.js';
 import type { ShimExit } from './shim/protocol.js';
 import type { UsernsRemap } from './userns.js';
+import { checkPropagation } from './host-mounts.js';
+import { KapalError } from '../domain/errors.js';
 
 /** The CPUs and memory nodes containers may use (kapald's cpuset), for moby's checks. */
 function hostCpus(): { cpus: number; cpusetCpus: string; cpusetMems: string } {
@@ -42,7 +44,8 @@ function hostCpus(): { cpus: number; cpusetCpus: string; cpusetMems: string } {
 
 /** A container's own mounts as the runtime takes them: volumes are binds of their directories. */
 export type RuntimeMount =
-  | { type: 'bind' | 'volume'; source: string; target: string; readonly: boolean }
+  | { type: 'bind'; source: string; target: string; readonly: boolean; propagation?: string }
+  | { type: 'volume'; source: string; target: string; readonly: boolean }
   | { type: 'tmpfs'; target: string; flags: string[]; data: string };
 
 function processExists(pid: number): boolean {
@@ -54,11 +57,33 @@ function processExists(pid: number): boolean {
   }
 }
 
-/** Binds parents first (by depth), so a mount inside another lands on top of it. */
-function userBinds(mounts: RuntimeMount[]): BindSpec[] {
+/**
+ * Binds parents first (by depth), so a mount inside another lands on top of it. In a user
+ * namespace volumes are idmapped (the container's root owns what the host's root owns); binds
+ * of host paths are not, as with docker.
+ */
+function userBinds(mounts: RuntimeMount[], userns: boolean): BindSpec[] {
   return mounts
-    .flatMap((m) => (m.type === 'tmpfs' ? [] : [{ source: m.source, target: m.target, readonly: m.readonly }]))
+    .flatMap((m): BindSpec[] => {
+      if (m.type === 'tmpfs') return [];
+      if (m.type === 'volume') return [{ source: m.source, target: m.target, readonly: m.readonly, idmap: userns }];
+      return [{ source: m.source, target: m.target, readonly: m.readonly, propagation: m.propagation }];
+    })
     .sort((a, b) => a.target.split('/').length - b.target.split('/').length);
+}
+
+/**
+ * moby's checks for binds with propagation, before anything starts; in a user namespace the
+ * container's mounts are slaves of the host's at best, so `shared` cannot be kept.
+ */
+function checkBindPropagation(mounts: RuntimeMount[], userns: boolean): void {
+  for (const m of mounts) {
+    if (m.type !== 'bind' || !m.propagation) continue;
+    if (userns && m.propagation.endsWith('shared')) {
+      throw new KapalError('Internal', `mount propagation ${m.propagation} of ${m.source} is not possible in a user namespace (--userns-remap): use rslave, or --userns host`);
+    }
+    checkPropagation(m.source, m.propagation);
+  }
 }
 
 export interface RuntimeDeps {
@@ -145,6 +170,7 @@ export class ContainerRuntime {
   ): Promise<LaunchResult> {
     const l = this.deps.layout;
     const stateDir = l.stateDir(c.id);
+    checkBindPropagation(mounts, this.usernsOf(c) !== undefined);
     rmSync(stateDir, { recursive: true, force: true });
     const deviceRules = [
       ...customDevices(c.hostConfig.Devices as DeviceMapping[] | null | undefined).rules,
@@ -166,7 +192,7 @@ export class ContainerRuntime {
         work: l.work(c.id),
         cgroups: cg.dirs,
         memoryCgroup: cg.memory,
-        binds: [...binds, ...userBinds(mounts)],
+        binds: [...binds, ...userBinds(mounts, this.usernsOf(c) !== undefined)],
         logPath: l.logPath(c.id),
         availableCaps: this.availableCaps,
         userns: this.usernsOf(c),
@@ -218,7 +244,7 @@ export class ContainerRuntime {
       work: l.work(c.id),
       cgroups: [],
       memoryCgroup: undefined,
-      binds: [...binds, ...userBinds(mounts)],
+      binds: [...binds, ...userBinds(mounts, this.usernsOf(c) !== undefined)],
       logPath: '',
       availableCaps: this.availableCaps,
       userns: this.usernsOf(c),

@@ -1,5 +1,6 @@
 // The one place kapald calls libc directly (through koffi): what Node's standard library lacks.
-// Nothing here changes namespaces or mounts; that is the shim's job.
+// Nothing here changes namespaces; the only mounts kapald makes itself are local volumes with
+// driver options (host-mounts.ts), which live on the host for every container that uses them.
 
 import koffi from 'koffi';
 import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
@@ -30,6 +31,13 @@ const c = {
   unlinkat: libc.func('int unlinkat(int dirfd, const char *path, int flags)'),
   fchownat: libc.func('int fchownat(int dirfd, const char *path, uint32_t uid, uint32_t gid, int flags)'),
   readlinkat: libc.func('intptr_t readlinkat(int dirfd, const char *path, void *buf, size_t size)'),
+  mount: libc.func('int mount(const char *source, const char *target, const char *type, unsigned long flags, const char *data)'),
+  umount2: libc.func('int umount2(const char *target, int flags)'),
+  strerror: libc.func('const char *strerror(int errnum)'),
+  setfsuid: libc.func('int setfsuid(uint32_t uid)'),
+  setfsgid: libc.func('int setfsgid(uint32_t gid)'),
+  capget: libc.func('int capget(void *header, void *data)'),
+  capset: libc.func('int capset(void *header, void *data)'),
 };
 
 const LOCK_EX = 2;
@@ -134,6 +142,55 @@ export function llistxattr(path: string): string[] {
   const got = Number(c.llistxattr(path, list, size));
   if (got < 0) throw new SyscallError('llistxattr', koffi.errno(), `\`${path}\``);
   return list.subarray(0, got).toString('utf8').split('\0').filter(Boolean);
+}
+
+// ---- mounts ---------------------------------------------------------------------------------------
+
+/** strerror(3) as Go prints an errno (moby's messages): "no such file or directory". */
+export function errnoText(errno: number): string {
+  const text = String(c.strerror(errno));
+  return text.charAt(0).toLowerCase() + text.slice(1);
+}
+
+/** mount(2); the errno on failure. */
+export function mount(source: string, target: string, type: string, flags: number, data: string): void {
+  if (c.mount(source, target, type, flags, data || null) !== 0) throw new SyscallError('mount', koffi.errno(), `\`${target}\``);
+}
+
+export const MNT_DETACH = 2;
+
+/** umount2(2); the errno on failure. */
+export function umount2(target: string, flags: number): void {
+  if (c.umount2(target, flags) !== 0) throw new SyscallError('umount2', koffi.errno(), `\`${target}\``);
+}
+
+// ---- file system ids --------------------------------------------------------------------------
+
+const LINUX_CAPABILITY_VERSION_3 = 0x20080522;
+
+/**
+ * Runs `fn` (synchronous: the ids belong to this thread only) creating files as `uid`:`gid`, as
+ * a container's remapped root would, so that files made through an idmapped mount (a volume under
+ * --userns-remap) get an owner the mount can map. setfsuid drops the file capabilities from the
+ * effective set; they are raised again so that permissions are a root's, as for docker cp.
+ */
+export function asFsUser<T>(uid: number, gid: number, fn: () => T): T {
+  if (uid === 0 && gid === 0) return fn();
+  const header = Buffer.alloc(8);
+  header.writeUInt32LE(LINUX_CAPABILITY_VERSION_3, 0);
+  const data = Buffer.alloc(24); // two of { effective, permitted, inheritable }
+  c.setfsgid(gid);
+  c.setfsuid(uid);
+  try {
+    if (c.capget(header, data) !== 0) throw new SyscallError('capget', koffi.errno(), 'this thread');
+    data.writeUInt32LE(data.readUInt32LE(4), 0);
+    data.writeUInt32LE(data.readUInt32LE(16), 12);
+    if (c.capset(header, data) !== 0) throw new SyscallError('capset', koffi.errno(), 'this thread');
+    return fn();
+  } finally {
+    c.setfsuid(0); // back to 0: the kernel raises the file capabilities again itself
+    c.setfsgid(0);
+  }
 }
 
 // ---- *at() calls for file systems a container can change under us (docker cp) --------------------

@@ -35,6 +35,9 @@ export class VolumeStore {
       users: db.prepare<[string], { container_id: string }>('SELECT DISTINCT container_id FROM container_volumes WHERE volume_name = ? ORDER BY container_id'),
       attach: db.prepare('INSERT INTO container_volumes (container_id, volume_name, target) VALUES (@containerId, @name, @target)'),
       of: db.prepare<[string], { volume_name: string; target: string }>('SELECT volume_name, target FROM container_volumes WHERE container_id = ?'),
+      running: db.prepare<[string], { container_id: string }>(
+        "SELECT DISTINCT v.container_id FROM container_volumes v JOIN containers c ON c.id = v.container_id WHERE v.volume_name = ? AND c.status IN ('running', 'paused', 'restarting')",
+      ),
       inUse: db.prepare<[], { volume_name: string }>('SELECT DISTINCT volume_name FROM container_volumes'),
     };
   }
@@ -61,6 +64,11 @@ export class VolumeStore {
   /** IDs of the containers (running or not) that mount the volume. */
   usersOf(name: string): string[] {
     return this.q.users.all(name).map((r) => r.container_id);
+  }
+
+  /** IDs of the running (or paused) containers that mount the volume. */
+  runningUsersOf(name: string): string[] {
+    return this.q.running.all(name).map((r) => r.container_id);
   }
 
   namesInUse(): Set<string> {

@@ -27,6 +27,33 @@ t.test('-v binds and :ro, named volumes across containers, volume ls/inspect/rm/
   t.match(await succeeds(t, d, sh, "docker run --rm --read-only --mount type=tmpfs,destination=/t,tmpfs-size=1m busybox sh -c 'echo ok > /t/f && cat /t/f'"), /^ok\n$/);
 });
 
+t.test('volume create -o: a tmpfs shared by two running containers; -v :rslave sees a later host mount; moby\'s refusals', { skip }, async (t) => {
+  const { d, sh } = await dockerSetup(t, 'storage-cli-opts');
+  await succeeds(t, d, sh, 'docker volume create -o type=tmpfs -o device=tmpfs -o o=size=1m ram');
+  t.equal(await succeeds(t, d, sh, "docker volume inspect -f '{{json .Options}}' ram"), '{"device":"tmpfs","o":"size=1m","type":"tmpfs"}\n');
+  await succeeds(t, d, sh, "docker run -d --name writer -v ram:/r busybox sh -c 'echo shared > /r/f; sleep 1000'");
+  await succeeds(t, d, sh, 'until docker run --rm -v ram:/r busybox cat /r/f; do sleep 0.1; done');
+  t.equal(await succeeds(t, d, sh, 'docker run --rm -v ram:/r busybox cat /r/f'), 'shared\n');
+  await succeeds(t, d, sh, 'docker rm -f writer');
+  const bad = await sh('docker volume create -o type=tmpfs nodevice');
+  t.not(bad.code, 0);
+  t.match(bad.stderr, /Error response from daemon: create nodevice: missing required option: "device"/);
+
+  const shared = makeTempDir(t, 'storage-cli-prop');
+  const run = (script: string) => sh(script).then((r) => t.equal(r.code, 0, r.stderr));
+  await run(`mount -t tmpfs -o size=1m kapal-test-prop ${shared} && mount --make-shared ${shared}`);
+  await succeeds(t, d, sh, `docker run -d --name slave -v ${shared}:/p:rslave busybox sleep 1000`);
+  await run(`mkdir ${shared}/late && mount -t tmpfs -o size=1m kapal-test-prop ${shared}/late && echo later > ${shared}/late/f`);
+  t.equal(await succeeds(t, d, sh, 'docker exec slave cat /p/late/f'), 'later\n');
+  t.match(await succeeds(t, d, sh, "docker inspect -f '{{(index .Mounts 0).Propagation}}' slave"), /^rslave\n$/);
+  await succeeds(t, d, sh, 'docker rm -f slave');
+  const privateDir = makeTempDir(t, 'storage-cli-prop-private');
+  await run(`mount -t tmpfs -o size=1m kapal-test-prop ${privateDir} && mount --make-private ${privateDir}`);
+  const refused = await sh(`docker run --rm -v ${privateDir}:/p:rshared busybox true`);
+  t.equal(refused.code, 125);
+  t.match(refused.stderr, `path "${privateDir}" is mounted on "${privateDir}" but it is not a shared mount`);
+});
+
 t.test('docker cp both ways on running and stopped containers; a planted symlink to / cannot reach the host\'s files', { skip }, async (t) => {
   const { d, sh } = await dockerSetup(t, 'storage-cli-cp');
   const work = makeTempDir(t, 'storage-cli-cp-work');

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { request, type RequestOptions, type Response } from './http.js';
 import { onExit } from 'signal-exit';
-import { killContainers, removeCgroupParent } from './leftovers.js';
+import { killContainers, removeCgroupParent, unmountBelow } from './leftovers.js';
 import { networkSlotFor } from './network-slot.js';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -47,7 +47,10 @@ export interface TestDaemon {
 
 export function makeTempDir(t: Teardown, name: string): string {
   const dir = mkdtempSync(path.join(os.tmpdir(), `kapal-test-${name}-`));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  t.teardown(() => {
+    unmountBelow(dir);
+    rmSync(dir, { recursive: true, force: true });
+  });
   return dir;
 }
 
@@ -102,6 +105,7 @@ export function spawnDaemon(t: Teardown, name: string, opts: DaemonOptions = {})
   const cleanUp = () => {
     unfinished.delete(onExit);
     killContainers(execRoot);
+    unmountBelow(dataRoot);
     removeCgroupParent(cgroupParent);
     slot.release();
   };

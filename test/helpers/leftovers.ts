@@ -8,6 +8,8 @@ import { readFileSync, readdirSync, rmdirSync } from 'node:fs';
 import path from 'node:path';
 import { removeCgroupDir, sleepSync } from '../../src/runtime/cgroups/driver.js';
 import { readV1Hierarchies } from '../../src/runtime/cgroups/hierarchies.js';
+import { readMountInfo } from '../../src/runtime/host-mounts.js';
+import { MNT_DETACH, umount2 } from '../../src/runtime/libc.js';
 
 function processes(): { pid: number; ppid: number; argv: string[] }[] {
   const out = [];
@@ -75,4 +77,24 @@ export function removeCgroupParent(parent: string): void {
       }
     }
   }
+}
+
+/**
+ * Unmounts (lazily, deepest first) whatever is mounted at or below `dir`: the host mounts of local
+ * volumes with options, and what a test mounted itself; before a recursive removal of `dir`,
+ * which would otherwise walk into them (into a bound host directory, too).
+ */
+export function unmountBelow(dir: string): number {
+  const points = readMountInfo()
+    .map((m) => m.mountPoint)
+    .filter((p) => p === dir || p.startsWith(`${dir}/`))
+    .sort((a, b) => b.length - a.length);
+  for (const p of points) {
+    try {
+      umount2(p, MNT_DETACH);
+    } catch {
+      // gone meanwhile, or an ancestor's lazy unmount took it
+    }
+  }
+  return points.length;
 }

@@ -69,6 +69,28 @@ t.test('a stopped container: its file system (volumes included) is built for the
   t.equal(execFileSync('ps', ['-eo', 'args'], { encoding: 'utf8' }).split('\n').filter((l) => l.includes(`${stopped.id}/cp/`)).length, 0, 'no holding shim left');
 });
 
+t.test('cp in: missing parents are made, read-only mounts and a read-only rootfs refuse it in moby\'s words, a failed copy leaves kapald serving', async (t) => {
+  const d = await daemon(t, 'cp-refused');
+  const tarOf = (script: string) => execFileSync('sh', ['-c', `cd "$(mktemp -d)" && ${script} && cd / && rm -rf "$OLDPWD"`], { maxBuffer: 1 << 20 });
+  const put = (id: string, p: string, body: Buffer) => d.request('PUT', `/containers/${id}/archive?path=${p}`, { body, headers: { 'Content-Type': 'application/x-tar' } });
+  const stopped = await run(d, { Cmd: ['true'], HostConfig: { Binds: ['cpro:/ro:ro'], Tmpfs: { '/scratch': '' }, ReadonlyRootfs: true } });
+  const onlyFile = tarOf('mkdir -p a/b && echo deep > a/b/f && tar -c a/b/f');
+  const ro = await put(stopped.id, '/ro', onlyFile);
+  t.equal(ro.status, 500);
+  t.equal(ro.json().message, 'mounted volume is marked read-only');
+  const rootfs = await put(stopped.id, '/', onlyFile);
+  t.equal(rootfs.status, 400);
+  t.equal(rootfs.json().message, 'container rootfs is marked read-only');
+
+  const plain = await run(d, { Cmd: ['true'] });
+  t.equal((await put(plain.id, '/', onlyFile)).status, 200, 'an archive without its directories');
+  t.equal(untar((await d.request('GET', `/containers/${plain.id}/archive?path=/a/b/f`)).body, '-xO', 'f'), 'deep\n', 'the parents were made');
+  const broken = await put(plain.id, '/', tarOf("echo x > f && mkdir d && echo y > d/g && tar -c f d/g --transform 's|^d/g|f/g|'"));
+  t.equal(broken.status, 500, 'an entry below a file fails the copy');
+  t.equal(broken.json().message, 'Error processing tar file: f/g: not a directory');
+  t.equal((await d.request('GET', '/_ping')).status, 200, 'kapald still serves');
+});
+
 t.test('a symlink the container plants towards the host\'s root resolves inside the container', async (t) => {
   const d = await daemon(t, 'cp-escape');
   const id = await running(d, 'echo container-shadow > /etc/shadow; ln -s / /hostroot; ln -s ../../../../../etc /up');

@@ -1,6 +1,7 @@
 // kapald --userns-remap: containers run in a user namespace, their root is an unprivileged host
 // id, and the image layers are shared unchanged through idmapped mounts.
 
+import { execFileSync } from 'node:child_process';
 import { chmodSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import t from 'tap';
@@ -52,6 +53,34 @@ t.test('with --userns-remap a container\'s root is root inside and an unprivileg
   t.match(privileged.json().message, /privileged mode is incompatible with user namespaces/);
   const hostNet = await d.request('POST', '/containers/create', { body: JSON.stringify({ Image: 'busybox', HostConfig: { NetworkMode: 'host' } }), headers: json });
   t.equal(hostNet.json().message, "cannot share the host's network namespace when user namespaces are enabled");
+
+  // Volumes are idmapped, not chowned: root inside writes root-owned files on the host's disk, and
+  // the image's files copied into a new volume keep their owners. Binds of host paths are not
+  // idmapped (as with docker): the host's root shows as nobody inside.
+  const hostDir = makeTempDir(t, 'userns-bind');
+  chmodSync(hostDir, 0o755);
+  writeFileSync(path.join(hostDir, 'f'), 'x');
+  const vol = await run(d, { Cmd: ['sh', '-c', 'touch /v/made; stat -c %u /v /v/made /etc/passwd /h/f'], HostConfig: { Binds: ['uv:/v', 'ue:/etc', `${hostDir}:/h`] } });
+  t.equal(vol.code, 0, vol.stderr);
+  t.same(vol.stdout.trim().split('\n'), ['0', '0', '0', '65534']);
+  const volData = path.join(d.dataRoot, 'volumes', 'uv', '_data');
+  t.equal(statSync(volData).uid, 0, 'the volume directory is the host root\'s');
+  t.equal(statSync(path.join(volData, 'made')).uid, 0, 'what the container\'s root wrote is owned by root on the host');
+  t.equal(statSync(path.join(d.dataRoot, 'volumes', 'ue', '_data', 'passwd')).uid, 0, 'copied-up image files keep their owner');
+  // docker cp into a volume and into the writable layer: both owned by the container's root.
+  const cpTarget = await create(d, { Cmd: ['sleep', '1000'], HostConfig: { Binds: ['uv:/v'] } });
+  t.equal((await d.request('POST', `/containers/${cpTarget}/start`)).status, 204);
+  const upload = execFileSync('sh', ['-c', 'cd "$(mktemp -d)" && echo cp > up && tar -c up && rm -rf "$PWD"'], { maxBuffer: 1 << 20 });
+  for (const dest of ['/v', '/tmp']) {
+    const put = await d.request('PUT', `/containers/${cpTarget}/archive?path=${dest}`, { body: upload, headers: { 'Content-Type': 'application/x-tar' } });
+    t.equal(put.status, 200, `cp into ${dest}: ${put.text}`);
+  }
+  t.equal(statSync(path.join(volData, 'up')).uid, 0, 'cp into the volume: root on disk, as the container\'s root wrote it');
+  t.equal(statSync(path.join(d.dataRoot, 'containers', cpTarget, 'upper', 'tmp', 'up')).uid, OUTSIDE, 'cp into the layer: the mapped id on disk');
+  t.equal((await d.request('DELETE', `/containers/${cpTarget}?force=1`)).status, 204);
+  const sharedBind = await d.request('POST', `/containers/${await create(d, { Cmd: ['true'], HostConfig: { Binds: [`${hostDir}:/h:rshared`] } })}/start`);
+  t.equal(sharedBind.status, 500);
+  t.match(sharedBind.json().message, /not possible in a user namespace/);
 
   // --userns host opts one container out: the host's root, and privileged is allowed again.
   const optOut = await run(d, { Cmd: ['sh', '-c', 'cat /proc/self/uid_map; id -u'], HostConfig: { UsernsMode: 'host', Privileged: true } });

@@ -2,11 +2,12 @@
 // means read-only, named volumes outlive containers and anonymous ones go with `rm -v` and --rm,
 // and the volumes API answers in moby's words.
 
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import t from 'tap';
 import { makeTempDir, startDaemon, type TestDaemon } from '../helpers/daemon.js';
-import { create, inspect, loadBusybox, run } from '../helpers/containers.js';
+import { create, demux, inspect, loadBusybox, run, waitFor } from '../helpers/containers.js';
 
 const json = { 'Content-Type': 'application/json' };
 const post = (d: TestDaemon, url: string, body?: unknown) => d.request('POST', url, body === undefined ? {} : { body: JSON.stringify(body), headers: json });
@@ -117,13 +118,26 @@ t.test('a new named volume gets what the image has at its path (docker\'s copy-u
   t.equal(none.stdout, 'none\n', 'nocopy: the volume starts empty');
 });
 
-t.test('local volume options: type=tmpfs and type=none o=bind; other types are refused', async (t) => {
+const mountedAt = (p: string): boolean => readFileSync('/proc/self/mountinfo', 'utf8').split('\n').some((l) => l.split(' ')[4] === p);
+
+t.test('local volume options: mounted on the host while running containers use it, shared by them, unmounted after the last', async (t) => {
   const d = await daemon(t, 'vol-opts');
   const created = await post(d, '/volumes/create', { Name: 'ram', DriverOpts: { type: 'tmpfs', device: 'tmpfs', o: 'size=2m' } });
   t.equal(created.status, 201, created.text);
   t.same(created.json().Options, { type: 'tmpfs', device: 'tmpfs', o: 'size=2m' });
-  const ram = await run(d, { Cmd: ['sh', '-c', 'grep " /r " /proc/mounts; echo x > /r/f && cat /r/f'], HostConfig: { Binds: ['ram:/r'] } });
-  t.match(ram.stdout, /^tmpfs \/r tmpfs rw,nosuid,nodev,noexec,relatime,size=2048k/m);
+  const data = created.json().Mountpoint;
+  t.notOk(mountedAt(data), 'nothing is mounted before a container uses it');
+  const first = await create(d, { Cmd: ['sh', '-c', 'echo shared > /r/f; sleep 1000'], HostConfig: { Binds: ['ram:/r'] } });
+  t.equal((await d.request('POST', `/containers/${first}/start`)).status, 204);
+  t.ok(mountedAt(data), 'the tmpfs is mounted at the volume\'s mountpoint');
+  await waitFor(async () => (await run(d, { Cmd: ['cat', '/r/f'], HostConfig: { Binds: ['ram:/r'] } })).stdout === 'shared\n', 10_000, 'the second container to see the first one\'s file');
+  const line = await run(d, { Cmd: ['grep', ' /r ', '/proc/mounts'], HostConfig: { Binds: ['ram:/r'] } });
+  t.match(line.stdout, /^tmpfs \/r tmpfs rw,.*size=2048k/m);
+  t.ok(mountedAt(data), 'still mounted while the first container runs');
+  t.equal((await d.request('POST', `/containers/${first}/kill`)).status, 204);
+  await waitFor(() => !mountedAt(data), 10_000, 'the unmount after the last container');
+  t.equal((await run(d, { Cmd: ['sh', '-c', 'ls /r | wc -l'], HostConfig: { Binds: ['ram:/r'] } })).stdout.trim(), '0', 'a tmpfs volume starts empty again once unmounted');
+
   const host = makeTempDir(t, 'vol-opts-bind');
   writeFileSync(path.join(host, 'there'), 'on the host\n');
   t.equal((await post(d, '/volumes/create', { Name: 'hostdir', DriverOpts: { type: 'none', o: 'bind', device: host } })).status, 201);
@@ -133,8 +147,90 @@ t.test('local volume options: type=tmpfs and type=none o=bind; other types are r
   t.equal((await d.request('DELETE', `/containers/${bound.id}`)).status, 204);
   t.equal((await d.request('DELETE', '/volumes/hostdir')).status, 204);
   t.ok(existsSync(path.join(host, 'there')), 'removing the volume leaves the host directory alone');
-  const nfs = await post(d, '/volumes/create', { Name: 'nfsvol', DriverOpts: { type: 'nfs', o: 'addr=127.0.0.1', device: ':/x' } });
-  t.equal(nfs.status, 400);
-  t.match(nfs.json().message, /not supported by kapal yet/);
-  t.equal((await post(d, '/volumes/create', { Name: 'bogusvol', DriverOpts: { bogus: '1' } })).json().message, 'invalid option key: "bogus"');
+
+  t.equal((await post(d, '/volumes/create', { Name: 'gone', DriverOpts: { type: 'none', o: 'bind', device: path.join(host, 'nope') } })).status, 201, 'as docker: the device is only checked at the mount');
+  const failed = await post(d, `/containers/${await create(d, { Cmd: ['true'], HostConfig: { Binds: ['gone:/g'] } })}/start`);
+  t.equal(failed.status, 500);
+  t.equal(failed.json().message, `error while mounting volume '${path.join(d.dataRoot, 'volumes/gone/_data')}': failed to mount local volume: mount ${path.join(host, 'nope')}:${path.join(d.dataRoot, 'volumes/gone/_data')}, flags: 0x1000: no such file or directory`);
+
+  const bad = async (opts: Record<string, string>) => {
+    const res = await post(d, '/volumes/create', { Name: 'badopts', DriverOpts: opts });
+    t.equal(res.status, 400);
+    return res.json().message;
+  };
+  t.equal(await bad({ bogus: '1' }), 'create badopts: invalid option: "bogus"');
+  t.equal(await bad({ type: 'tmpfs' }), 'create badopts: missing required option: "device"');
+  t.equal(await bad({ device: 'tmpfs' }), 'create badopts: missing required option: "type"');
+  t.equal(await bad({ type: 'tmpfs', o: 'size=1m' }), 'create badopts: missing required option: "device"');
+  t.equal(await bad({ size: '1g' }), 'create badopts: quota size requested but no quota support');
+  t.equal(await bad({ size: 'lots' }), "create badopts: invalid size: 'lots'");
+});
+
+t.test('local volume on a block device: ext4 on a loop device, mounted for the container and unmounted after', async (t) => {
+  const d = await daemon(t, 'vol-ext4');
+  const dir = makeTempDir(t, 'vol-ext4-img');
+  const image = path.join(dir, 'fs.img');
+  execFileSync('truncate', ['-s', '16M', image]);
+  execFileSync('mkfs.ext4', ['-q', '-F', '-L', 'kapaltest', image]);
+  const loop = execFileSync('losetup', ['--find', '--show', image], { encoding: 'utf8' }).trim();
+  t.teardown(() => {
+    try {
+      execFileSync('losetup', ['-d', loop]);
+    } catch {
+      // detached already
+    }
+  });
+  t.equal((await post(d, '/volumes/create', { Name: 'disk', DriverOpts: { type: 'ext4', device: loop, o: 'noatime' } })).status, 201);
+  const wrote = await run(d, { Cmd: ['sh', '-c', 'grep " /disk " /proc/mounts; echo kept > /disk/f'], HostConfig: { Binds: ['disk:/disk'] } });
+  t.equal(wrote.code, 0, wrote.stderr);
+  t.match(wrote.stdout, new RegExp(`^${loop} /disk ext4 rw,noatime`, 'm'));
+  const data = path.join(d.dataRoot, 'volumes/disk/_data');
+  await waitFor(() => !mountedAt(data), 10_000, 'the unmount after the container');
+  t.equal((await run(d, { Cmd: ['cat', '/disk/f'], HostConfig: { Binds: ['disk:/disk'] } })).stdout, 'kept\n', 'the data is on the device');
+  await waitFor(() => !mountedAt(data), 10_000, 'the unmount after the second container');
+});
+
+t.test('bind propagation: rslave sees the host\'s later mounts, rshared gives the container\'s back, rprivate neither; moby\'s checks', async (t) => {
+  const d = await daemon(t, 'vol-prop');
+  const shared = makeTempDir(t, 'vol-prop-shared');
+  execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'kapal-test-prop', shared]);
+  execFileSync('mount', ['--make-shared', shared]);
+  const privateDir = makeTempDir(t, 'vol-prop-private');
+  execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'kapal-test-prop', privateDir]);
+  execFileSync('mount', ['--make-private', privateDir]);
+
+  const started = async (bind: string, extra: Record<string, unknown> = {}) => {
+    const id = await create(d, { Cmd: ['sleep', '1000'], HostConfig: { Binds: [bind], ...extra } });
+    const res = await d.request('POST', `/containers/${id}/start`);
+    t.equal(res.status, 204, res.text);
+    return id;
+  };
+  const exec = async (id: string, cmd: string) => {
+    const e = (await post(d, `/containers/${id}/exec`, { Cmd: ['sh', '-c', cmd], AttachStdout: true, AttachStderr: true })).json().Id;
+    const out = await post(d, `/exec/${e}/start`, { Detach: false });
+    const { stdout, stderr } = demux(out.body);
+    return stdout + stderr;
+  };
+  const slave = await started(`${shared}:/p:rslave`);
+  const priv = await started(`${shared}:/p`);
+  const both = await started(`${shared}:/p:rshared`, { Privileged: true });
+  t.same((await inspect(d, slave)).Mounts[0].Propagation, 'rslave');
+
+  mkdirSync(path.join(shared, 'late'));
+  execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'kapal-test-prop', path.join(shared, 'late')]);
+  writeFileSync(path.join(shared, 'late', 'f'), 'mounted later\n');
+  t.match(await exec(slave, 'cat /p/late/f'), /mounted later/, 'rslave: the host\'s new mount reaches the container');
+  t.match(await exec(both, 'cat /p/late/f'), /mounted later/, 'rshared: and to this one');
+  t.notMatch(await exec(priv, 'cat /p/late/f 2>&1'), /mounted later/, 'rprivate: not to this one');
+
+  await exec(both, 'mkdir -p /p/back && mount -t tmpfs none /p/back && echo from the container > /p/back/f');
+  t.equal(readFileSync(path.join(shared, 'back', 'f'), 'utf8'), 'from the container\n', 'rshared: the container\'s mount reaches the host');
+  t.match(await exec(slave, 'cat /p/back/f'), /from the container/, 'rslave: it reaches the rslave container too, through the host');
+
+  const refused = await d.request('POST', `/containers/${await create(d, { Cmd: ['true'], HostConfig: { Binds: [`${privateDir}:/q:rslave`] } })}/start`);
+  t.equal(refused.status, 500);
+  t.equal(refused.json().message, `path "${privateDir}" is mounted on "${privateDir}" but it is not a shared or slave mount`);
+  const refusedShared = await d.request('POST', `/containers/${await create(d, { Cmd: ['true'], HostConfig: { Binds: [`${privateDir}:/q:rshared`] } })}/start`);
+  t.equal(refusedShared.json().message, `path "${privateDir}" is mounted on "${privateDir}" but it is not a shared mount`);
+  for (const id of [slave, priv, both]) await d.request('DELETE', `/containers/${id}?force=1`);
 });

@@ -13,7 +13,14 @@ export interface BindSpec {
   source: string;
   target: string;
   readonly: boolean;
+  /** docker's propagation modes; rprivate when absent. */
+  propagation?: string | undefined;
+  /** Idmapped into the container's user namespace by the shim (volumes under --userns-remap). */
+  idmap?: boolean | undefined;
 }
+
+/** A bind's MODE field: ro or rw, then its propagation and `idmap` (native/mounts.c). */
+const bindMode = (b: BindSpec): string => [b.readonly ? 'ro' : 'rw', b.propagation ?? '', b.idmap ? 'idmap' : ''].filter(Boolean).join(',');
 
 export interface DeviceSpec {
   path: string;
@@ -216,7 +223,7 @@ export function encodeSpec(spec: ShimSpec): Buffer {
     for (const ns of spec.namespaces) add('namespace', ns);
     for (const c of spec.cgroups) add('cgroup', c);
     if (spec.memoryCgroup) add('memory-cgroup', spec.memoryCgroup);
-    for (const b of spec.binds) add('bind', b.source, b.target, b.readonly ? 'ro' : 'rw');
+    for (const b of spec.binds) add('bind', b.source, b.target, bindMode(b));
     add('shm-size', spec.shmSize);
     for (const p of spec.maskedPaths) add('masked', p);
     for (const p of spec.readonlyPaths) add('readonly-path', p);

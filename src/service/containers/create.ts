@@ -35,11 +35,6 @@ export function buildContainer(
   if (capWarning) warnings.push(capWarning);
   const mounts = containerMounts({ binds: hostConfig.Binds as string[] | null, mounts: hostConfig.Mounts as MountRequest[] | null, tmpfs: hostConfig.Tmpfs as Record<string, string> | null, volumes: config.Volumes });
   for (const m of mounts) if (m.type === 'bind') bindSource(m);
-  for (const m of mounts) {
-    if (m.type === 'bind' && m.propagation !== 'rprivate' && m.propagation !== 'private') {
-      warnings.push(`mount propagation ${m.propagation} on ${m.target} is not applied yet: the mount is private`);
-    }
-  }
   const networks = deps.networks.plan(hostConfig.NetworkMode, req.NetworkingConfig?.EndpointsConfig as Record<string, EndpointConfig> | null | undefined);
   hostConfig.NetworkMode = networks.mode;
   // Checked now, so a bad -p is a 400 at create rather than a failed start.

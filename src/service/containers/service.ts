@@ -3,6 +3,7 @@
 // changes go through the lifecycle table and reach the store before anyone is told. Lookups and
 // reads are ContainerQueries (queries.ts); building a new container from a request is create.ts.
 
+import path from 'node:path';
 import type { Socket } from 'node:net';
 import { ZERO_TIME, type Container, type ContainerState, type HostConfig } from '../../domain/container.js';
 import { emptySample } from '../../runtime/cgroups/stats.js';
@@ -12,7 +13,6 @@ import { commitContainer, containerChanges, exportContainer, type CommitRequest 
 import type { Readable } from 'node:stream';
 import { LIMIT_KEYS, limitsOf, type ResourceLimits } from '../../domain/resources.js';
 import type { NetworkPlan } from '../../domain/network.js';
-import { tmpfsOptions } from '../../domain/volume.js';
 import type { RuntimeMount } from '../../runtime/container-runtime.js';
 import { isRunning, transition } from '../../domain/container-lifecycle.js';
 import { KapalError, conflict, invalidArgument, notFound, notModified } from '../../domain/errors.js';
@@ -173,6 +173,7 @@ export class ContainerService extends ContainerQueries {
       monitorSocket?.destroy();
       for (const s of sessions) s.end();
       if (network) await this.deps.networks.stopped(c.id).catch((e) => this.deps.log.warn({ err: e, container: c.id }, 'network clean-up after a failed start failed'));
+      this.releaseVolumes(c.id);
       throw this.startFailed(c, err);
     }
     const state: ContainerState = { ...c.state, status: started, pid: launched.pid, exitCode: 0, error: '', oomKilled: false, startedAt: now() };
@@ -234,6 +235,7 @@ export class ContainerService extends ContainerQueries {
       this.deps.log.warn({ err, container: id }, 'cleanup after exit failed');
     }
     this.deps.store.setState(id, state);
+    this.releaseVolumes(id);
     this.deps.networks.stopped(id).catch((err) => this.deps.log.warn({ err, container: id }, 'network clean-up after exit failed'));
     if (state.oomKilled) this.deps.events.container(c, 'oom');
     this.deps.events.container(c, 'die', { exitCode: String(state.exitCode), execDuration: String(secondsBetween(c.state.startedAt, state.finishedAt)) });
@@ -332,14 +334,18 @@ export class ContainerService extends ContainerQueries {
     });
   }
 
-  /** The container's mounts for the runtime: volumes as their directories, tmpfs volumes as tmpfs. */
+  /** Volumes with options the container mounted, unmounted once no running container uses them. */
+  private releaseVolumes(id: string): void {
+    try {
+      this.deps.volumes.release(this.deps.volumes.namesOf(id));
+    } catch (err) {
+      this.deps.log.warn({ err, container: id }, 'could not unmount a volume after the container stopped');
+    }
+  }
+
+  /** The container's mounts for the runtime: volumes as their directories, mounted if they need it. */
   private runtimeMounts(c: Container, layers: string[]): RuntimeMount[] {
-    return this.mountsOf(c).map((m): RuntimeMount => {
-      if (m.type !== 'volume') return m;
-      const tmpfs = this.deps.volumes.tmpfsOf(m.name);
-      if (tmpfs !== undefined) return { type: 'tmpfs', target: m.target, ...tmpfsOptions([m.readonly ? 'ro' : '', tmpfs].filter(Boolean).join(',')) };
-      return { ...m, source: this.deps.volumes.prepare(m, layers) };
-    });
+    return this.mountsOf(c).map((m): RuntimeMount => (m.type === 'volume' ? { ...m, source: this.deps.volumes.prepare(m, layers) } : m));
   }
 
   /**
@@ -460,12 +466,16 @@ export class ContainerService extends ContainerQueries {
       const c = this.get(found.id);
       if (isRunning(c.state.status) && c.state.pid) return fn(c.state.pid);
       const layers = this.deps.images.layerPaths(this.deps.images.get(c.imageId));
-      const mounts = this.runtimeMounts(c, [this.deps.runtime.layout.upper(c.id), ...layers]);
-      const held = await this.deps.runtime.holdFilesystem(c, layers, mounts);
       try {
-        return await fn(held.pid);
+        const mounts = this.runtimeMounts(c, [this.deps.runtime.layout.upper(c.id), ...layers]);
+        const held = await this.deps.runtime.holdFilesystem(c, layers, mounts);
+        try {
+          return await fn(held.pid);
+        } finally {
+          await held.release();
+        }
       } finally {
-        await held.release();
+        this.releaseVolumes(c.id);
       }
     });
   }
@@ -493,6 +503,14 @@ export class ContainerService extends ContainerQueries {
 
   async archivePut(ref: string, p: string, body: Readable, opts: { copyUIDGID: boolean; noOverwriteDirNonDir: boolean }): Promise<void> {
     const c = this.get(ref);
+    // moby's checks: a read-only mount refuses the copy; outside the mounts, a read-only rootfs.
+    const abs = path.posix.normalize(`/${p}`);
+    const into = this.mountsOf(c)
+      .filter((m) => abs === m.target || abs.startsWith(`${m.target}/`))
+      .sort((a, b) => b.target.length - a.target.length)[0];
+    const readonly = into ? (into.type === 'tmpfs' ? into.flags.includes('ro') : into.readonly) : false;
+    if (into && readonly) throw new KapalError('Internal', 'mounted volume is marked read-only');
+    if (!into && c.hostConfig.ReadonlyRootfs) throw invalidArgument('container rootfs is marked read-only');
     const owner = c.hostConfig.UsernsMode === 'host' ? undefined : this.deps.runtime.usernsOwner;
     await this.withFilesystem(ref, (pid) => extractInto(pid, p, ref, body, { ...opts, owner: owner ? { uid: owner.rootUid, gid: owner.rootGid } : { uid: 0, gid: 0 } }));
   }

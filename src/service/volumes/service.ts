@@ -1,8 +1,9 @@
 // Volume use cases: docker's volumes API (list, create, inspect, remove, prune) on the local
-// driver — a directory DATA-ROOT/volumes/<name>/_data — and what containers need: their volumes
-// made and recorded at create, their directories at start, anonymous ones removed with them.
+// driver — a directory DATA-ROOT/volumes/<name>/_data, or with driver options a file system
+// mounted there while running containers use it — and what containers need: their volumes made
+// and recorded at create, ready at start, released at exit, anonymous ones removed with them.
 
-import { chownSync, existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { copyIntoVolume } from '../../runtime/container-layer.js';
 import path from 'node:path';
 import { conflict, invalidArgument, notFound } from '../../domain/errors.js';
@@ -11,14 +12,14 @@ import type { VolumeStore } from '../../store/volume-store.js';
 import type { EventService } from '../events.js';
 import { checkFilters, matchLabels } from '../containers/filters.js';
 import { diskUsage } from '../containers/disk-usage.js';
+import { isMountPoint, mountVolume, readMountInfo, unmountVolume } from '../../runtime/host-mounts.js';
+import { KapalError } from '../../domain/errors.js';
 
 export interface VolumeServiceDeps {
   store: VolumeStore;
   /** DATA-ROOT/volumes */
   root: string;
   events: EventService;
-  /** --userns-remap: volumes belong to the containers' root. */
-  owner?: { rootUid: number; rootGid: number } | undefined;
 }
 
 export interface VolumeCreateRequest {
@@ -28,22 +29,29 @@ export interface VolumeCreateRequest {
   Labels?: Record<string, string> | null | undefined;
 }
 
+const SIZE = /^(\d+(?:\.\d+)?) ?([kmgtp]?)i?b?$/i;
+
 /**
- * docker's local driver options (`-o type=... -o device=... -o o=...`), the kinds kapal mounts:
- * `type=tmpfs` (each container gets its own tmpfs, sized by `o`) and `type=none o=bind
- * device=/host/dir`. Other file systems (nfs, a block device) are refused for now.
+ * docker's local driver options (`-o type=... -o device=... -o o=...`), checked as moby checks
+ * them: known keys, `device` and `type` together, `o` only with a device. The mount itself (any
+ * file system the kernel knows: tmpfs, a bind, ext4 on a block device, nfs) happens at the first
+ * container's start. `size` needs project quotas, which kapal does not set up.
  */
-export function localOptions(opts: Record<string, string>): Record<string, string> {
-  for (const key of Object.keys(opts)) if (!['type', 'device', 'o'].includes(key)) throw invalidArgument(`invalid option key: "${key}"`);
-  if (Object.keys(opts).length === 0) return {};
-  const type = opts.type ?? '';
-  if (type === 'tmpfs') return { type, device: opts.device ?? 'tmpfs', o: opts.o ?? '' };
-  if (type === 'none' && (opts.o ?? '').split(',').includes('bind')) {
-    if (!opts.device || !path.isAbsolute(opts.device) || !existsSync(opts.device)) throw invalidArgument(`invalid volume device for a bind: ${JSON.stringify(opts.device ?? '')} must be an existing absolute path`);
-    return { type, device: opts.device, o: opts.o! };
+export function localOptions(name: string, opts: Record<string, string>): Record<string, string> {
+  const invalid = (why: string) => invalidArgument(`create ${name}: ${why}`);
+  for (const key of Object.keys(opts)) if (!['type', 'device', 'o', 'size'].includes(key)) throw invalid(`invalid option: ${JSON.stringify(key)}`);
+  for (const [key, needs] of [['device', 'type'], ['type', 'device'], ['o', 'device']] as const) {
+    if (key in opts && !(needs in opts)) throw invalid(`missing required option: ${JSON.stringify(needs)}`);
   }
-  throw invalidArgument(`local volumes of type ${JSON.stringify(type)} are not supported by kapal yet (tmpfs, and none with o=bind, are)`);
+  if (opts.size !== undefined) {
+    const m = SIZE.exec(opts.size);
+    if (!m) throw invalid(`invalid size: '${opts.size}'`);
+    if (Number(m[1]) > 0) throw invalid('quota size requested but no quota support');
+  }
+  return { ...opts };
 }
+
+const needsMount = (v: Volume | undefined): v is Volume => v !== undefined && (v.options.type !== undefined || v.options.device !== undefined);
 
 export class VolumeService {
   constructor(private readonly deps: VolumeServiceDeps) {
@@ -82,7 +90,7 @@ export class VolumeService {
     const name = req.Name || newVolumeName();
     if (!VALID_VOLUME_NAME.test(name)) throw invalidArgument(`create ${name}: "${name}" includes invalid characters for a local volume name, only "[a-zA-Z0-9][a-zA-Z0-9_.-]" are allowed. If you intended to pass a host directory, use absolute path`);
     if (req.Driver && req.Driver !== 'local') throw notFound(`error looking up volume plugin ${req.Driver}: plugin "${req.Driver}" not found`);
-    const options = localOptions(req.DriverOpts ?? {});
+    const options = localOptions(name, req.DriverOpts ?? {});
     const existing = this.deps.store.get(name);
     if (existing) return existing;
     if (opts.makeDir !== false) this.ensureDir(name);
@@ -95,27 +103,48 @@ export class VolumeService {
   ensureDir(name: string): string {
     const dir = this.mountpoint(name);
     mkdirSync(dir, { recursive: true, mode: 0o755 });
-    if (this.deps.owner) chownSync(dir, this.deps.owner.rootUid, this.deps.owner.rootGid);
     return dir;
-  }
-
-  /** A tmpfs volume (`-o type=tmpfs`): mounted in the container as its own tmpfs, with these options. */
-  tmpfsOf(name: string): string | undefined {
-    const v = this.deps.store.get(name);
-    return v?.options.type === 'tmpfs' ? (v.options.o ?? '') : undefined;
   }
 
   /**
-   * The volume's directory for a starting container; a new, empty one first gets what the
-   * container's file system has at the mount's path (docker's copy-up; not with `nocopy`).
+   * The volume's directory for a starting container: mounted first if the volume has options
+   * and is not yet; a new, empty one then gets what the container's file system has at the
+   * mount's path (docker's copy-up; not with `nocopy`). Under --userns-remap the container sees
+   * it through an idmapped mount, so nothing here is chowned.
    */
   prepare(m: Extract<ContainerMount, { type: 'volume' }>, layers: string[]): string {
     const v = this.deps.store.get(m.name);
-    if (v?.options.type === 'none') return v.options.device!; // o=bind: the host directory itself
     const dir = this.ensureDir(m.name);
-    const owner = this.deps.owner;
-    if (!m.noCopy && readdirSync(dir).length === 0) copyIntoVolume(layers, m.target, dir, owner ? { uid: owner.rootUid, gid: owner.rootGid } : undefined);
+    if (needsMount(v) && !isMountPoint(dir)) {
+      try {
+        mountVolume(v.options.device ?? '', dir, v.options.type ?? '', v.options.o ?? '');
+      } catch (err) {
+        throw new KapalError('Internal', `error while mounting volume '${dir}': ${(err as Error).message}`);
+      }
+    }
+    if (!m.noCopy && readdirSync(dir).length === 0) copyIntoVolume(layers, m.target, dir, undefined);
     return dir;
+  }
+
+  /**
+   * After a container stopped (or failed to start): its volumes with options that no running
+   * container uses any more are unmounted, as docker's local driver does at the last unmount.
+   */
+  release(names: string[]): void {
+    for (const name of names) {
+      const v = this.deps.store.get(name);
+      if (needsMount(v) && this.deps.store.runningUsersOf(name).length === 0) this.unmount(name);
+    }
+  }
+
+  /** At kapald's start: mounts of volumes no running container uses (a crash, a missed exit). */
+  reconcile(): void {
+    for (const v of this.deps.store.list()) if (needsMount(v) && this.deps.store.runningUsersOf(v.name).length === 0) this.unmount(v.name);
+  }
+
+  private unmount(name: string): void {
+    const dir = this.mountpoint(name);
+    if (isMountPoint(dir)) unmountVolume(dir);
   }
 
   remove(name: string, opts: { force: boolean }): void {
@@ -126,8 +155,14 @@ export class VolumeService {
     }
     const users = this.deps.store.usersOf(name);
     if (users.length > 0) throw conflict(`remove ${name}: volume is in use - [${users.join(', ')}]`);
+    // Never a recursive removal through a mount: with `o=bind` that would be the host's directory.
+    this.unmount(name);
+    const root = path.join(this.deps.root, name);
+    if (readMountInfo().some((m) => m.mountPoint === root || m.mountPoint.startsWith(`${root}/`))) {
+      throw new KapalError('Internal', `remove ${name}: the volume is still mounted at ${this.mountpoint(name)}`);
+    }
     this.deps.store.remove(name);
-    rmSync(path.join(this.deps.root, name), { recursive: true, force: true });
+    rmSync(root, { recursive: true, force: true });
     this.deps.events.publish('volume', 'destroy', name, { driver: 'local' });
   }
 
