@@ -3,6 +3,7 @@
 
 import { readFileSync } from 'node:fs';
 import type http from 'node:http';
+import type { Readable } from 'node:stream';
 import path from 'node:path';
 import { API_VERSION } from '../domain/api-version.js';
 
@@ -35,7 +36,7 @@ export interface ApiResponse {
   body: Buffer;
 }
 
-type Target = { kind: 'unix'; socketPath: string } | { kind: 'tcp'; hostname: string; port: number };
+export type Target = { kind: 'unix'; socketPath: string } | { kind: 'tcp'; hostname: string; port: number };
 
 /** TLS is mandatory on TCP (kapald refuses plain TCP), so the default port is docker's TLS port. */
 const DEFAULT_TLS_PORT = 2376;
@@ -80,6 +81,49 @@ export class ApiClient {
     return res;
   }
 
+  /** A request with a JSON body (if any) whose answer is JSON (or empty: undefined). */
+  async json<T>(method: string, urlPath: string, body?: unknown): Promise<T> {
+    const res = await this.request(method, urlPath, body === undefined ? undefined : JSON.stringify(body));
+    const text = res.body.toString('utf8');
+    if (text.trim() === '') return undefined as T;
+    try {
+      return JSON.parse(text) as T;
+    } catch {
+      throw new Error(`kapald sent an answer to ${method} ${urlPath} that is not JSON`);
+    }
+  }
+
+  /**
+   * A request whose answer is read as it arrives (logs, events, progress, archives); `body` is
+   * sent as it is read. An error status is read whole and becomes a DaemonError.
+   */
+  async stream(method: string, urlPath: string, opts: { body?: Readable | Buffer | string; contentType?: string } = {}): Promise<http.IncomingMessage> {
+    const headers: Record<string, string> = { 'User-Agent': `kapal-cli/${API_VERSION}` };
+    if (opts.body !== undefined) headers['Content-Type'] = opts.contentType ?? 'application/json';
+    if (typeof opts.body === 'string' || Buffer.isBuffer(opts.body)) headers['Content-Length'] = String(Buffer.byteLength(opts.body));
+    const request = await this.requester();
+    const full = `/v${API_VERSION}${urlPath}`;
+    const res = await new Promise<http.IncomingMessage>((resolve, reject) => {
+      const req = request(resolve, { method, path: full, headers });
+      req.on('error', (err) => reject(this.connectError(err as NodeJS.ErrnoException, method, full)));
+      const body = opts.body;
+      if (body === undefined || typeof body === 'string' || Buffer.isBuffer(body)) req.end(body);
+      else {
+        body.on('error', (err) => req.destroy(err));
+        body.pipe(req);
+      }
+    });
+    if ((res.statusCode ?? 0) < 400) return res;
+    const chunks: Buffer[] = [];
+    for await (const c of res) chunks.push(c as Buffer);
+    throw new DaemonError(res.statusCode ?? 0, errorMessage({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
+  }
+
+  /** The socket path or TLS target, for the websocket client. */
+  get endpoint(): Target {
+    return this.target;
+  }
+
   private async send(method: string, urlPath: string, body?: string | Buffer): Promise<ApiResponse> {
     const headers: Record<string, string> = { 'User-Agent': `kapal-cli/${API_VERSION}` };
     if (body !== undefined) {
@@ -116,7 +160,7 @@ export class ApiClient {
       https.request({ ...opts, host: target.hostname, port: target.port, agent: false, ...tls, minVersion: 'TLSv1.2' }, cb);
   }
 
-  private clientCertificates(): { ca: Buffer; cert: Buffer; key: Buffer } {
+  clientCertificates(): { ca: Buffer; cert: Buffer; key: Buffer } {
     const read = (name: string) => {
       const file = path.join(this.connection.certPath, name);
       try {

@@ -1,128 +1,30 @@
-// kapal, the command-line client: global flags, then one verb from COMMANDS, imported only when it
+// kapal, the command-line client: global flags, then one verb of the registry, imported only when it
 // runs so that startup costs little more than node's own. It speaks to kapald over the HTTP API only.
 
 import os from 'node:os';
 import path from 'node:path';
-import type { Connection } from './client.js';
+import { ApiClient, type Connection } from './client.js';
+import { isGroup, type Command, type Entry, type Verb } from './command.js';
+import { flagHelp, parseFlags, type FlagSpec, type Parsed } from './flags.js';
 import { reportError, UsageError } from './output.js';
+import { SECTIONS, lookup } from './registry.js';
 
-export interface Flag {
-  short?: string;
-  /** The value's placeholder in help ("string"); a flag without one is a boolean. */
-  arg?: string;
-  help: string;
-}
-
-/** Parsed flags by long name: the value, or true for a boolean that was given. */
-export type FlagValues = Record<string, string | true | undefined>;
-
-export interface Context {
-  connection: Connection;
-}
-
-/** What a module under commands/ exports as default. Its one-line summary lives in COMMANDS. */
-export interface Command {
-  /** What follows "kapal <verb>" in the usage line, e.g. "[OPTIONS]". */
-  usage: string;
-  flags: Record<string, Flag>;
-  maxArgs: number;
-  run(ctx: Context, flags: FlagValues, args: string[]): Promise<number>;
-}
-
-interface Entry {
-  group: string;
-  summary: string;
-  load: () => Promise<{ default: Command }>;
-}
-
-/** Every verb, in the order of `kapal --help` within its group. */
-const COMMANDS: Record<string, Entry> = {
-  version: { group: 'Common Commands', summary: 'Show the kapal version information', load: () => import('./commands/version.js') },
-  info: { group: 'Common Commands', summary: 'Display system-wide information', load: () => import('./commands/info.js') },
-};
+export type { Command, Context } from './command.js';
 
 const DEFAULT_HOST = 'unix:///run/kapal/kapal.sock';
 
-const GLOBAL_FLAGS: Record<string, Flag> = {
+const GLOBAL_FLAGS: FlagSpec = {
   host: { short: 'H', arg: 'string', help: `Daemon socket to connect to (env KAPAL_HOST, default ${DEFAULT_HOST})` },
   help: { short: 'h', help: 'Print usage' },
   version: { short: 'v', help: 'Print version information and quit' },
 };
 
-interface Parsed {
-  values: FlagValues;
-  args: string[];
-}
+const HELP_FLAG: FlagSpec = { help: { short: 'h', help: 'Print usage' } };
 
-/** pflag-like parsing: --name value, --name=value, -x value, -xVALUE, -abc for booleans; "--" ends the flags. */
-function parseFlags(argv: string[], spec: Record<string, Flag>, stopAtFirstArg: boolean): Parsed {
-  const byShort = new Map(Object.entries(spec).flatMap(([name, f]) => (f.short ? [[f.short, name] as const] : [])));
-  const values: FlagValues = {};
-  const args: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    const word = argv[i]!;
-    if (word === '--' || ((!word.startsWith('-') || word === '-') && stopAtFirstArg)) {
-      args.push(...argv.slice(word === '--' ? i + 1 : i));
-      break;
-    }
-    if (!word.startsWith('-') || word === '-') {
-      args.push(word);
-    } else if (word.startsWith('--')) {
-      const eq = word.indexOf('=');
-      const name = word.slice(2, eq < 0 ? undefined : eq);
-      const flag = Object.hasOwn(spec, name) ? spec[name] : undefined;
-      const inline = eq < 0 ? undefined : word.slice(eq + 1);
-      if (!flag) throw new UsageError(`unknown flag: --${name}`);
-      if (!flag.arg) {
-        if (inline !== undefined && inline !== 'true' && inline !== 'false') {
-          throw new UsageError(`invalid argument "${inline}" for "--${name}" flag: expected true or false`);
-        }
-        values[name] = inline === 'false' ? undefined : true;
-        continue;
-      }
-      const value = inline ?? argv[++i];
-      if (value === undefined) throw new UsageError(`flag needs an argument: --${name}`);
-      values[name] = value;
-    } else {
-      i = parseShorts(argv, i, spec, byShort, values);
-    }
-  }
-  return { values, args };
-}
-
-/** One word of short flags, e.g. -it or -fjson or -f json; returns the index of the last word used. */
-function parseShorts(argv: string[], i: number, spec: Record<string, Flag>, byShort: Map<string, string>, values: FlagValues): number {
-  const word = argv[i]!;
-  for (let j = 1; j < word.length; j++) {
-    const name = byShort.get(word[j]!);
-    if (name === undefined) throw new UsageError(`unknown shorthand flag: '${word[j]}' in ${word}`);
-    if (!spec[name]!.arg) {
-      values[name] = true;
-      continue;
-    }
-    // -xVALUE and -x=VALUE both mean VALUE, as in pflag.
-    const rest = word.slice(j + 1).replace(/^=/, '');
-    const value = rest !== '' ? rest : argv[++i];
-    if (value === undefined) throw new UsageError(`flag needs an argument: '${word[j]}' in ${word}`);
-    values[name] = value;
-    break;
-  }
-  return i;
-}
-
-function flagHelp(spec: Record<string, Flag>): string {
-  const rows = Object.entries(spec).map(([name, f]) => [`${f.short ? `-${f.short}, ` : '    '}--${name}${f.arg ? ` ${f.arg}` : ''}`, f.help] as const);
-  const width = Math.max(...rows.map(([left]) => left.length)) + 3;
-  return rows.map(([left, help]) => `  ${left.padEnd(width)}${help}`).join('\n');
-}
+const listing = (entries: Record<string, Entry | Verb>) => Object.entries(entries).map(([verb, e]) => `  ${verb.padEnd(12)}${e.summary}`).join('\n');
 
 function mainHelp(): string {
-  const groups = new Map<string, string[]>();
-  for (const [verb, entry] of Object.entries(COMMANDS)) {
-    const lines = groups.get(entry.group) ?? groups.set(entry.group, []).get(entry.group)!;
-    lines.push(`  ${verb.padEnd(12)}${entry.summary}`);
-  }
-  const sections = [...groups].map(([group, lines]) => `${group}:\n${lines.join('\n')}`);
+  const sections = SECTIONS.filter((s) => Object.keys(s.entries).length > 0).map((s) => `${s.title}:\n${listing(s.entries)}`);
   return [
     'Usage:  kapal [OPTIONS] COMMAND',
     'A container engine that speaks the Docker Engine API',
@@ -132,29 +34,34 @@ function mainHelp(): string {
   ].join('\n\n');
 }
 
-function commandHelp(verb: string, entry: Entry, command: Command): string {
+function groupHelp(name: string, summary: string, sub: Record<string, Verb>): string {
+  return `Usage:  kapal ${name} COMMAND\n\n${summary}\n\nCommands:\n${listing(sub)}\n\nRun 'kapal ${name} COMMAND --help' for more information on a command.`;
+}
+
+export function commandHelp(verb: string, summary: string, command: Command): string {
   const options = Object.keys(command.flags).length ? `\n\nOptions:\n${flagHelp(command.flags)}` : '';
-  return `Usage:  kapal ${verb} ${command.usage}\n\n${entry.summary}${options}`;
+  return `Usage:  kapal ${verb} ${command.usage}\n\n${summary}${options}`;
 }
 
-function lookup(verb: string): Entry | undefined {
-  return Object.hasOwn(COMMANDS, verb) ? COMMANDS[verb] : undefined;
-}
-
-async function runVerb(verb: string, entry: Entry, argv: string[], connection: Connection): Promise<number> {
-  const command = (await entry.load()).default;
+async function runVerb(verb: string, entry: Verb, argv: string[], connection: Connection): Promise<number> {
+  const command = await entry.load();
   const helpCommand = `kapal ${verb} --help`;
   try {
-    const { values, args } = parseFlags(argv, { ...command.flags, help: { short: 'h', help: 'Print usage' } }, false);
+    const { values, args } = parseFlags(argv, { ...command.flags, ...HELP_FLAG }, command.stopAtFirstArg === true);
     if (values.help) {
-      process.stdout.write(`${commandHelp(verb, entry, command)}\n`);
+      process.stdout.write(`${commandHelp(verb, entry.summary, command)}\n`);
       return 0;
+    }
+    const min = command.minArgs ?? 0;
+    if (args.length < min) {
+      const exactly = min === command.maxArgs;
+      throw new UsageError(`"kapal ${verb}" requires ${exactly ? 'exactly' : 'at least'} ${min} argument${min === 1 ? '' : 's'}.\nUsage:  kapal ${verb} ${command.usage}`, 1);
     }
     if (args.length > command.maxArgs) {
       const allowed = command.maxArgs === 0 ? 'accepts no arguments' : `accepts at most ${command.maxArgs} argument(s)`;
       throw new UsageError(`"kapal ${verb}" ${allowed}.`, 1);
     }
-    return await command.run({ connection }, values, args);
+    return await command.run({ connection, api: new ApiClient(connection) }, values, args);
   } catch (err) {
     return reportError(err, helpCommand);
   }
@@ -168,7 +75,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<numb
     return reportError(err, 'kapal --help');
   }
   if (global.values.version) {
-    const { shortVersion } = await import('./commands/version.js');
+    const { shortVersion } = await import('./commands/system/version.js');
     process.stdout.write(`${shortVersion()}\n`);
     return 0;
   }
@@ -186,7 +93,19 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<numb
   }
   const host = typeof global.values.host === 'string' ? global.values.host : env.KAPAL_HOST || DEFAULT_HOST;
   const certPath = env.KAPAL_CERT_PATH || path.join(os.homedir(), '.kapal');
-  return runVerb(name, entry, argvOfVerb, { host, certPath });
+  if (!isGroup(entry)) return runVerb(name, entry, argvOfVerb, { host, certPath });
+  // A management command: `kapal network ls ...`.
+  const [subName, ...subArgv] = argvOfVerb;
+  if (subName === undefined || subName === '--help' || subName === '-h') {
+    process.stdout.write(`${groupHelp(name, entry.summary, entry.sub)}\n`);
+    return 0;
+  }
+  const sub = Object.hasOwn(entry.sub, subName) ? entry.sub[subName] : undefined;
+  if (!sub) {
+    process.stderr.write(`kapal: '${name} ${subName}' is not a kapal command.\nSee 'kapal ${name} --help'\n`);
+    return 1;
+  }
+  return runVerb(`${name} ${subName}`, sub, subArgv, { host, certPath });
 }
 
 // A reader that goes away (kapal info | head -1) is not an error.

@@ -1,11 +1,11 @@
 // kapal version: this client's build, then what GET /version says about the daemon. The client
 // part prints even when the daemon cannot be reached, and the command then fails, as docker's does.
 
-import { readBuildInfo } from '../../daemon/build-info.js';
-import { API_VERSION } from '../../domain/api-version.js';
-import { ApiClient } from '../client.js';
-import type { Command } from '../main.js';
-import { jsonFormat, reportError, FORMAT_FLAG } from '../output.js';
+import { readBuildInfo } from '../../../daemon/build-info.js';
+import { API_VERSION } from '../../../domain/api-version.js';
+import { ApiClient } from '../../client.js';
+import type { Command } from '../../command.js';
+import { jsonFormat, reportError, FORMAT_FLAG } from '../../output.js';
 
 interface ClientVersion {
   Version: string;

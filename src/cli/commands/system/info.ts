@@ -1,9 +1,9 @@
 // kapal info: GET /info printed in the order and wording of `docker info`'s Server section;
 // the daemon's warnings go to stderr. --format json prints the answer as it came.
 
-import { ApiClient } from '../client.js';
-import type { Command } from '../main.js';
-import { bytesSize, jsonFormat, FORMAT_FLAG } from '../output.js';
+import { ApiClient } from '../../client.js';
+import type { Command } from '../../command.js';
+import { bytesSize, jsonFormat, FORMAT_FLAG } from '../../output.js';
 
 /** The fields of GET /info that this command prints. */
 interface Info {

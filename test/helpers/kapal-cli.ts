@@ -1,0 +1,33 @@
+// bin/kapal as a user runs it: a child process against a test kapald (-H unix://<its socket>).
+
+import { execFile, spawn } from 'node:child_process';
+import { KAPAL, type TestDaemon } from './daemon.js';
+
+export interface CliRun {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `kapal ARGS` against `d`; `input` is written to its stdin (else stdin is empty). */
+export function kapal(d: Pick<TestDaemon, 'socket'>, args: string[], opts: { input?: string | Buffer; env?: NodeJS.ProcessEnv; cwd?: string } = {}): Promise<CliRun> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [KAPAL, '-H', `unix://${d.socket}`, ...args], { env: { ...process.env, KAPAL_HOST: '', ...opts.env }, cwd: opts.cwd, stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    child.on('close', (code, signal) => resolve({ code: code ?? (signal ? 128 : -1), stdout, stderr }));
+    child.stdin.on('error', () => {});
+    child.stdin.end(opts.input);
+  });
+}
+
+/** Like kapal() but through `sh -c`, for pipes and redirections; KAPAL_HOST points at `d`. */
+export function kapalSh(d: Pick<TestDaemon, 'socket'>, script: string, opts: { cwd?: string } = {}): Promise<CliRun> {
+  return new Promise((resolve) => {
+    execFile('sh', ['-c', script], { cwd: opts.cwd, env: { ...process.env, KAPAL_HOST: `unix://${d.socket}`, PATH: `${KAPAL.replace(/\/kapal$/, '')}:${process.env.PATH}` }, maxBuffer: 64 << 20 }, (err, stdout, stderr) => {
+      resolve({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout, stderr });
+    });
+  });
+}
