@@ -57,19 +57,19 @@ function processExists(pid: number): boolean {
   }
 }
 
+/** Binds parents first (by depth, stable), so a mount inside another lands on top of it. */
+const byDepth = (binds: BindSpec[]): BindSpec[] => [...binds].sort((a, b) => a.target.split('/').length - b.target.split('/').length);
+
 /**
- * Binds parents first (by depth), so a mount inside another lands on top of it. In a user
- * namespace volumes are idmapped (the container's root owns what the host's root owns); binds
- * of host paths are not, as with docker.
+ * The container's own binds. In a user namespace volumes are idmapped (the container's root owns
+ * what the host's root owns); binds of host paths are not, as with docker.
  */
 function userBinds(mounts: RuntimeMount[], userns: boolean): BindSpec[] {
-  return mounts
-    .flatMap((m): BindSpec[] => {
-      if (m.type === 'tmpfs') return [];
-      if (m.type === 'volume') return [{ source: m.source, target: m.target, readonly: m.readonly, idmap: userns }];
-      return [{ source: m.source, target: m.target, readonly: m.readonly, propagation: m.propagation }];
-    })
-    .sort((a, b) => a.target.split('/').length - b.target.split('/').length);
+  return mounts.flatMap((m): BindSpec[] => {
+    if (m.type === 'tmpfs') return [];
+    if (m.type === 'volume') return [{ source: m.source, target: m.target, readonly: m.readonly, idmap: userns }];
+    return [{ source: m.source, target: m.target, readonly: m.readonly, propagation: m.propagation }];
+  });
 }
 
 /**
@@ -192,7 +192,7 @@ export class ContainerRuntime {
         work: l.work(c.id),
         cgroups: cg.dirs,
         memoryCgroup: cg.memory,
-        binds: [...binds, ...userBinds(mounts, this.usernsOf(c) !== undefined)],
+        binds: byDepth([...binds, ...userBinds(mounts, this.usernsOf(c) !== undefined)]),
         logPath: l.logPath(c.id),
         availableCaps: this.availableCaps,
         userns: this.usernsOf(c),
@@ -244,7 +244,7 @@ export class ContainerRuntime {
       work: l.work(c.id),
       cgroups: [],
       memoryCgroup: undefined,
-      binds: [...binds, ...userBinds(mounts, this.usernsOf(c) !== undefined)],
+      binds: byDepth([...binds, ...userBinds(mounts, this.usernsOf(c) !== undefined)]),
       logPath: '',
       availableCaps: this.availableCaps,
       userns: this.usernsOf(c),

@@ -3,7 +3,7 @@
 // and the volumes API answers in moby's words.
 
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import t from 'tap';
 import { makeTempDir, startDaemon, type TestDaemon } from '../helpers/daemon.js';
@@ -116,6 +116,19 @@ t.test('a new named volume gets what the image has at its path (docker\'s copy-u
   t.equal(again.stdout, 'changed\nmine\n', 'a volume with content is not copied into again');
   const none = await run(d, { Cmd: ['sh', '-c', 'ls /etc/passwd 2>/dev/null || echo none'], HostConfig: { Binds: ['empty:/etc:nocopy'] } });
   t.equal(none.stdout, 'none\n', 'nocopy: the volume starts empty');
+
+  // The runtime's /etc files go on top of a volume at /etc, as docker mounts them after it.
+  const files = await run(d, { Cmd: ['sh', '-c', 'ls /etc/hostname /etc/hosts /etc/resolv.conf'], HostConfig: { Binds: ['etcvol:/etc'] } });
+  t.equal(files.code, 0, files.stderr);
+
+  // docker copies at create only: emptied on purpose, the volume stays empty at the next start.
+  const script = '[ -e /marker ] || { rm -f /usr/sbin/*; touch /marker; }; echo done';
+  const emptied = await run(d, { Cmd: ['sh', '-c', script], HostConfig: { Binds: ['sbinvol:/usr/sbin'] } });
+  t.equal(emptied.stdout, 'done\n', emptied.stderr);
+  const restarted = await d.request('POST', `/containers/${emptied.id}/start`);
+  t.equal(restarted.status, 204);
+  await waitFor(async () => (await inspect(d, emptied.id)).State.Status === 'exited', 10_000, 'the second run to end');
+  t.same(readdirSync(path.join(d.dataRoot, 'volumes/sbinvol/_data')), [], 'not copied into again at a later start');
 });
 
 const mountedAt = (p: string): boolean => readFileSync('/proc/self/mountinfo', 'utf8').split('\n').some((l) => l.split(' ')[4] === p);

@@ -345,7 +345,8 @@ export class ContainerService extends ContainerQueries {
 
   /** The container's mounts for the runtime: volumes as their directories, mounted if they need it. */
   private runtimeMounts(c: Container, layers: string[]): RuntimeMount[] {
-    return this.mountsOf(c).map((m): RuntimeMount => (m.type === 'volume' ? { ...m, source: this.deps.volumes.prepare(m, layers) } : m));
+    const firstStart = !c.state.startedAt || c.state.startedAt === ZERO_TIME;
+    return this.mountsOf(c).map((m): RuntimeMount => (m.type === 'volume' ? { ...m, source: this.deps.volumes.prepare(m, layers, { firstStart }) } : m));
   }
 
   /**

@@ -108,11 +108,12 @@ export class VolumeService {
 
   /**
    * The volume's directory for a starting container: mounted first if the volume has options
-   * and is not yet; a new, empty one then gets what the container's file system has at the
-   * mount's path (docker's copy-up; not with `nocopy`). Under --userns-remap the container sees
-   * it through an idmapped mount, so nothing here is chowned.
+   * and is not yet. Before the container's first start an empty one gets what the container's
+   * file system has at the mount's path (docker's copy-up, which docker does at create; not
+   * with `nocopy`, and not again later, so a volume emptied on purpose stays empty). Under
+   * --userns-remap the container sees it through an idmapped mount, so nothing is chowned.
    */
-  prepare(m: Extract<ContainerMount, { type: 'volume' }>, layers: string[]): string {
+  prepare(m: Extract<ContainerMount, { type: 'volume' }>, layers: string[], opts: { firstStart: boolean }): string {
     const v = this.deps.store.get(m.name);
     const dir = this.ensureDir(m.name);
     if (needsMount(v) && !isMountPoint(dir)) {
@@ -122,7 +123,7 @@ export class VolumeService {
         throw new KapalError('Internal', `error while mounting volume '${dir}': ${(err as Error).message}`);
       }
     }
-    if (!m.noCopy && readdirSync(dir).length === 0) copyIntoVolume(layers, m.target, dir, undefined);
+    if (opts.firstStart && !m.noCopy && readdirSync(dir).length === 0) copyIntoVolume(layers, m.target, dir, undefined);
     return dir;
   }
 
