@@ -97,14 +97,14 @@ export class ApiClient {
    * A request whose answer is read as it arrives (logs, events, progress, archives); `body` is
    * sent as it is read. An error status is read whole and becomes a DaemonError.
    */
-  async stream(method: string, urlPath: string, opts: { body?: Readable | Buffer | string; contentType?: string } = {}): Promise<http.IncomingMessage> {
+  async stream(method: string, urlPath: string, opts: { body?: Readable | Buffer | string; contentType?: string; signal?: AbortSignal } = {}): Promise<http.IncomingMessage> {
     const headers: Record<string, string> = { 'User-Agent': `kapal-cli/${API_VERSION}` };
     if (opts.body !== undefined) headers['Content-Type'] = opts.contentType ?? 'application/json';
     if (typeof opts.body === 'string' || Buffer.isBuffer(opts.body)) headers['Content-Length'] = String(Buffer.byteLength(opts.body));
     const request = await this.requester();
     const full = `/v${API_VERSION}${urlPath}`;
     const res = await new Promise<http.IncomingMessage>((resolve, reject) => {
-      const req = request(resolve, { method, path: full, headers });
+      const req = request(resolve, { method, path: full, headers, signal: opts.signal });
       req.on('error', (err) => reject(this.connectError(err as NodeJS.ErrnoException, method, full)));
       const body = opts.body;
       if (body === undefined || typeof body === 'string' || Buffer.isBuffer(body)) req.end(body);
@@ -119,9 +119,40 @@ export class ApiClient {
     throw new DaemonError(res.statusCode ?? 0, errorMessage({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
   }
 
-  /** The socket path or TLS target, for the websocket client. */
-  get endpoint(): Target {
-    return this.target;
+  /**
+   * A websocket handshake (RFC 6455) under the versioned prefix: the upgraded socket and what
+   * already came after the 101. A refusal before the upgrade (no such container) is a DaemonError.
+   */
+  async upgrade(urlPath: string, protocol: string): Promise<{ socket: import('node:net').Socket; head: Buffer }> {
+    const { randomBytes, createHash } = await import('node:crypto');
+    const key = randomBytes(16).toString('base64');
+    const headers = {
+      'User-Agent': `kapal-cli/${API_VERSION}`,
+      Connection: 'Upgrade',
+      Upgrade: 'websocket',
+      'Sec-WebSocket-Version': '13',
+      'Sec-WebSocket-Key': key,
+      'Sec-WebSocket-Protocol': protocol,
+    };
+    const request = await this.requester();
+    const full = `/v${API_VERSION}${urlPath}`;
+    return new Promise((resolve, reject) => {
+      const req = request((res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => reject(new DaemonError(res.statusCode ?? 0, errorMessage({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }))));
+      }, { method: 'GET', path: full, headers });
+      req.on('upgrade', (res, socket, head) => {
+        const accept = createHash('sha1').update(`${key}258EAFA5-E914-47DA-95CA-C5AB0DC85B11`).digest('base64');
+        if (res.headers['sec-websocket-accept'] !== accept) {
+          socket.destroy();
+          return reject(new Error(`kapald answered the websocket handshake of ${full} wrongly`));
+        }
+        resolve({ socket, head });
+      });
+      req.on('error', (err) => reject(this.connectError(err as NodeJS.ErrnoException, 'GET', full)));
+      req.end();
+    });
   }
 
   private async send(method: string, urlPath: string, body?: string | Buffer): Promise<ApiResponse> {

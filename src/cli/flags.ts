@@ -17,8 +17,8 @@ export interface Flag {
 
 export type FlagSpec = Record<string, Flag>;
 
-/** Parsed flags by long name: the value, every value of a multi flag, or true for a boolean. */
-export type FlagValues = Record<string, string | true | string[] | undefined>;
+/** Parsed flags by long name: the value, every value of a multi flag, or a boolean's (--x=false: false). */
+export type FlagValues = Record<string, string | boolean | string[] | undefined>;
 
 export interface Parsed {
   values: FlagValues;
@@ -57,7 +57,7 @@ export function parseFlags(argv: string[], spec: FlagSpec, stopAtFirstArg: boole
         if (inline !== undefined && inline !== 'true' && inline !== 'false') {
           throw new UsageError(`invalid argument "${inline}" for "--${name}" flag: expected true or false`);
         }
-        values[name] = inline === 'false' ? undefined : true;
+        values[name] = inline !== 'false';
         continue;
       }
       const value = inline ?? argv[++i];

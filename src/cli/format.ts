@@ -4,11 +4,14 @@
 
 import { UsageError } from './output.js';
 
-/** Rows under a header, every column but the last padded to its widest cell plus three spaces. */
+/**
+ * Rows under a header as the docker CLI's tabwriter lays them out (minimum width 10, padding 3):
+ * every column but the last as wide as its widest cell plus three spaces, and at least ten.
+ */
 export function table(header: string[], rows: string[][]): string {
   const all = [header, ...rows];
-  const widths = header.map((_, i) => Math.max(...all.map((r) => (r[i] ?? '').length)));
-  return all.map((r) => r.map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i]! + 3))).join('').trimEnd()).join('\n') + '\n';
+  const widths = header.map((_, i) => Math.max(10, 3 + Math.max(...all.map((r) => [...(r[i] ?? '')].length))));
+  return all.map((r) => r.map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i]! - ([...cell].length - cell.length)))).join('').trimEnd()).join('\n') + '\n';
 }
 
 // ---- templates --------------------------------------------------------------------------------

@@ -47,7 +47,10 @@ async function runVerb(verb: string, entry: Verb, argv: string[], connection: Co
   const command = await entry.load();
   const helpCommand = `kapal ${verb} --help`;
   try {
-    const { values, args } = parseFlags(argv, { ...command.flags, ...HELP_FLAG }, command.stopAtFirstArg === true);
+    // -h is --help unless the verb has a -h of its own (run's --hostname); --help always is.
+    const ownH = Object.values(command.flags).some((f) => f.short === 'h');
+    const help = ownH ? { help: { help: 'Print usage' } } : HELP_FLAG;
+    const { values, args } = parseFlags(argv, { ...command.flags, ...help }, command.stopAtFirstArg === true);
     if (values.help) {
       process.stdout.write(`${commandHelp(verb, entry.summary, command)}\n`);
       return 0;

@@ -40,7 +40,7 @@ export function reportError(err: unknown, helpCommand: string): number {
 export const FORMAT_FLAG = { format: { short: 'f', arg: 'string', help: 'Format output using "json"' } } as const;
 
 /** The --format value a command accepts; Go templates are not supported yet. */
-export function jsonFormat(format: string | true | string[] | undefined): boolean {
+export function jsonFormat(format: string | boolean | string[] | undefined): boolean {
   if (format === undefined || format === '') return false;
   if (format === 'json') return true;
   throw new UsageError(`unsupported --format "${String(format)}": kapal supports only --format json so far`);

@@ -31,3 +31,41 @@ export function kapalSh(d: Pick<TestDaemon, 'socket'>, script: string, opts: { c
     });
   });
 }
+
+/**
+ * Runs `kapal ARGS` on a terminal: script(1) gives it a pty of `rows`x`cols`; `input` parts are
+ * typed in order, each after its delay (ms) or once the output so far matches its `after`. stdin
+ * stays open until the command ends, so the terminal never hangs up early.
+ */
+export function kapalOnPty(
+  d: Pick<TestDaemon, 'socket'>,
+  args: string[],
+  input: { text: string; delay?: number; after?: RegExp }[],
+  opts: { rows?: number; cols?: number; timeoutMs?: number } = {},
+): Promise<CliRun & { child: number }> {
+  const quoted = [process.execPath, KAPAL, '-H', `unix://${d.socket}`, ...args].map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
+  const inner = `stty rows ${opts.rows ?? 30} cols ${opts.cols ?? 100}; exec ${quoted}`;
+  return new Promise((resolve) => {
+    const child = spawn('script', ['-qefc', inner, '/dev/null'], { env: { ...process.env, KAPAL_HOST: '', TERM: 'xterm' }, stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 20_000);
+    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code: code ?? (signal ? 128 : -1), stdout, stderr, child: child.pid ?? 0 });
+    });
+    child.stdin.on('error', () => {});
+    void (async () => {
+      for (const part of input) {
+        if (part.after) {
+          const deadline = Date.now() + 10_000;
+          while (!part.after.test(stdout) && Date.now() < deadline && child.exitCode === null) await new Promise((r) => setTimeout(r, 20));
+        }
+        await new Promise((r) => setTimeout(r, part.delay ?? 0));
+        if (child.exitCode === null) child.stdin.write(part.text);
+      }
+    })();
+  });
+}

@@ -61,7 +61,8 @@ export function containerSummary(c: Container, image: string, net: ContainerNetw
     Names: [c.name],
     Image: image,
     ImageID: c.imageId,
-    Command: cmd.map((a) => (/\s/.test(a) ? JSON.stringify(a) : a)).join(' '),
+    // moby's words: an argument with a space in single quotes, nothing escaped.
+    Command: cmd.map((a) => (a.includes(' ') ? `'${a}'` : a)).join(' '),
     Created: Math.floor(Date.parse(c.createdAt) / 1000),
     Ports: summaryPorts(c, net.ports),
     ...(sizes ? { SizeRw: sizes.rw, SizeRootFs: sizes.rootFs } : {}),

@@ -9,12 +9,17 @@
 //   server → client  {"type":"exit","exitCode":N}             the process exited, then close 1000
 //                    {"type":"detached"}                       the detach keys were typed, then close 1000
 // Unknown types are ignored; a text frame that is not such JSON closes the socket with 1007.
+// With the query `multiplex=1` (kapal.attach.v1 only) each output frame starts with one byte
+// naming its stream, 1 stdout or 2 stderr (docker's stdcopy numbers), so a client can keep them
+// apart as a hijacked attach does; with a TTY everything is stdout.
 
 import type { WebSocket } from 'ws';
 import type { AttachEnd, AttachSink } from '../../service/containers/attach.js';
 import { CLIENT_HIGH_WATER } from './attach-output.js';
 
 export const KAPAL_STREAM_PROTOCOL = 'kapal.attach.v1';
+
+const STREAM_TAGS = [Buffer.alloc(0), Buffer.from([1]), Buffer.from([2])];
 
 /** What the websocket drives (service/containers/attach.ts's AttachSession). */
 export interface WebsocketSession {
@@ -48,7 +53,7 @@ function parseControl(data: Buffer): Control | undefined {
  */
 export async function serveWebsocketSession<S extends WebsocketSession>(
   socket: WebSocket,
-  opts: { binary: boolean },
+  opts: { binary: boolean; multiplex?: boolean },
   open: (sink: AttachSink) => Promise<S | undefined>,
   gone: (session: S) => void,
 ): Promise<void> {
@@ -67,6 +72,7 @@ export async function serveWebsocketSession<S extends WebsocketSession>(
     behind = socket.bufferedAmount >= CLIENT_HIGH_WATER;
     return !behind;
   };
+  const tagged = (stream: number) => (chunk: Buffer) => send(Buffer.concat([STREAM_TAGS[stream]!, chunk]));
   const end = (how: AttachEnd = {}) => {
     if (socket.readyState !== socket.OPEN) return;
     if (extended && how.exit) socket.send(JSON.stringify({ type: 'exit', exitCode: how.exit.exitCode }));
@@ -84,7 +90,8 @@ export async function serveWebsocketSession<S extends WebsocketSession>(
     if (session) gone(session);
   });
   try {
-    session = await open({ stdout: send, stderr: send, end });
+    const multiplex = extended && opts.multiplex === true;
+    session = await open({ stdout: multiplex ? tagged(1) : send, stderr: multiplex ? tagged(2) : send, end });
   } catch (err) {
     if (socket.readyState === socket.OPEN) socket.close(1011, (err as Error).message.slice(0, 120));
     return;

@@ -14,6 +14,8 @@ export const attachQuery = z.looseObject({
   stderr: queryBool(),
   logs: queryBool(),
   detachKeys: z.string().optional(),
+  /** kapal.attach.v1 over the websocket: output frames tagged with their stream. */
+  multiplex: queryBool(),
 });
 
 export type AttachQuery = z.infer<typeof attachQuery>;

@@ -29,7 +29,7 @@ export default function attachContainerWebsocket(app: Api, { containers }: Servi
     let id = request.params.id;
     await serveWebsocketSession(
       socket,
-      { binary: compareVersions(request.apiVersion, '1.28') >= 0 },
+      { binary: compareVersions(request.apiVersion, '1.28') >= 0, multiplex: q.multiplex },
       (sink) => {
         id = containers.attachable(id).id;
         return containers.attach(id, streamsFor(q, request.apiVersion), sink, attachRequest(q));
