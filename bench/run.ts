@@ -9,6 +9,7 @@ import { benchContainers } from './containers.js';
 import { benchScale } from './scale.js';
 import { benchStreams } from './streams.js';
 import { benchExec } from './exec.js';
+import { benchCli } from './cli.js';
 import { cleanUpAll } from './harness.js';
 
 const quick = process.argv.includes('--quick');
@@ -36,6 +37,7 @@ const containers = await benchContainers(quick);
 const scale = await benchScale(quick);
 const streams = await benchStreams(quick);
 const exec = await benchExec(quick);
+const cli = await benchCli(quick);
 const mbps = (n: number) => `${n.toFixed(0)} MB/s`;
 const kib = (n: number) => `${(n / 1024).toFixed(2)} MB`;
 
@@ -58,6 +60,7 @@ const rows: [string, string, string][] = [
   [`attach, ${(streams.attachBytes / 1e6).toFixed(0)} MB of output (non-TTY, log on)`, ms(streams.attach), `${mbps(streams.attachMBps)}; docker 51 MB/s, podman 167 MB/s`],
   [`logs of ${(streams.logsBytes / 1e6).toFixed(0)} MB (four rotated files)`, ms(streams.logs), `${mbps(streams.logsMBps)}; docker 13.7 MB/s, podman 22.5 MB/s`],
   ['`exec` of `true`, end to end (inspect, create, hijacked start, inspect)', ms(exec.execTrue), 'target ≤ 15 ms; docker 56 ms, podman 129 ms'],
+  ['`kapal ps` wall time, 3 running containers', ms(cli.ps), `target ≤ 100 ms; \`node -e 0\` ${cli.nodeAlone.median.toFixed(0)} ms`],
 ];
 console.log(`kapal benchmarks: ${facts.cores} cores, kernel ${facts.kernel}, cgroup v${facts.cgroup}, node ${facts.node}${quick ? ' (quick)' : ''}\n`);
 console.log('| what | median | note |\n|---|---|---|');
@@ -66,5 +69,5 @@ for (const [what, value, note] of rows) console.log(`| ${what} | ${value} | ${no
 const dir = path.join(ROOT, 'bench/results');
 mkdirSync(dir, { recursive: true });
 const file = path.join(dir, `${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
-writeFileSync(file, `${JSON.stringify({ date: new Date().toISOString(), quick, machine: facts, images, containers, scale, streams, exec }, null, 2)}\n`);
+writeFileSync(file, `${JSON.stringify({ date: new Date().toISOString(), quick, machine: facts, images, containers, scale, streams, exec, cli }, null, 2)}\n`);
 console.log(`\nresults: ${path.relative(ROOT, file)}`);

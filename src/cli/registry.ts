@@ -14,7 +14,15 @@ export interface Section {
 export const SECTIONS: Section[] = [
   { title: 'Common Commands', entries: { ...containerCommands.common, ...imageCommands.common, ...systemCommands.common } },
   { title: 'Management Commands', entries: { ...containerCommands.management, ...imageCommands.management, ...systemCommands.management } },
-  { title: 'Commands', entries: { ...containerCommands.other, ...imageCommands.other, ...systemCommands.other } },
+  {
+    title: 'Commands',
+    entries: {
+      ...containerCommands.other,
+      ...imageCommands.other,
+      ...systemCommands.other,
+      completion: { summary: 'Generate the shell completion script (bash or zsh)', load: async () => (await import('./completion.js')).completion },
+    },
+  },
 ];
 
 export function lookup(verb: string): Entry | undefined {

@@ -9,6 +9,7 @@ import { KAPAL, makeTempDir, startDaemon, type TestDaemon } from '../helpers/dae
 import { loadBusybox, waitFor } from '../helpers/containers.js';
 import { kapal, kapalOnPty, kapalSh } from '../helpers/kapal-cli.js';
 import { freePort } from '../helpers/tls.js';
+import { registryMissing, startRegistry } from '../helpers/registry.js';
 
 async function daemon(t: Parameters<Parameters<typeof t.test>[1]>[0], name: string): Promise<TestDaemon> {
   const d = await startDaemon(t, name);
@@ -200,4 +201,40 @@ t.test('help comes from the declarations; management commands and unknown verbs'
   t.equal(noArgs.code, 1);
   t.match(noArgs.stderr, /^"kapal rm" requires at least 1 argument\./);
   t.ok(execFileSync('sh', ['-c', `${KAPAL} --help`], { encoding: 'utf8' }).includes('Management Commands:'));
+});
+
+t.test('run pulls a missing image first, progress on stderr in docker\'s words', { skip: registryMissing() ?? false }, async (t) => {
+  const registry = await startRegistry(t);
+  const d = await daemon(t, 'cli-pull');
+  const name = `${registry.host}/cli/bb:1`;
+  await ok(t, d, ['tag', 'busybox', name]);
+  await ok(t, d, ['push', '-q', name]);
+  await ok(t, d, ['rmi', name]);
+  const r = await kapal(d, ['run', '--rm', name, 'echo', 'pulled']);
+  t.equal(r.code, 0, r.stderr);
+  t.equal(r.stdout, 'pulled\n');
+  t.match(r.stderr, new RegExp(`^Unable to find image '${name.replace(/[.]/g, '\\.')}' locally\n`));
+  t.match(r.stderr, /Status: Downloaded newer image for /);
+});
+
+t.test('kapal completion bash completes verbs, sub-verbs, flags and container names', async (t) => {
+  const d = await daemon(t, 'cli-completion');
+  await ok(t, d, ['run', '-d', '--name', 'webserver', 'busybox', 'sleep', '1000']);
+  const dir = makeTempDir(t, 'cli-completion');
+  const complete = async (words: string[]) => {
+    const script = path.join(dir, 'complete.bash');
+    writeFileSync(script, `source <(kapal completion bash)\nCOMP_WORDS=(${words.map((w) => `'${w}'`).join(' ')}); COMP_CWORD=${words.length - 1}; _kapal; echo "\${COMPREPLY[@]}"\n`);
+    const r = await kapalSh(d, `bash ${script}`);
+    t.equal(r.code, 0, r.stderr);
+    return r.stdout.trim().split(' ').filter(Boolean);
+  };
+  t.same(await complete(['kapal', 'ru']), ['run']);
+  t.same(await complete(['kapal', 'network', 'c']), ['connect', 'create']);
+  t.same(await complete(['kapal', 'run', '--priv']), ['--privileged']);
+  t.same(await complete(['kapal', 'stop', 'web']), ['webserver'], 'container names from kapald');
+  t.ok((await complete(['kapal', 'run', ''])).includes('busybox:latest'), 'image names');
+  const zsh = await kapal(d, ['completion', 'zsh']);
+  t.match(zsh.stdout, /^#compdef kapal\n/);
+  t.equal((await kapal(d, ['completion', 'fish'])).code, 1);
+  await ok(t, d, ['rm', '-f', 'webserver']);
 });

@@ -19,24 +19,15 @@ function withTag(image: string): string {
   return last.includes(':') ? image : `${image}:latest`;
 }
 
-/** Pulls `image`, progress as plain lines on stderr (docker run's pull goes there too). */
+/** Pulls `image`, its progress on stderr as docker run shows it (bars on a terminal). */
 export async function pullImage(api: ApiClient, image: string, quiet: boolean): Promise<void> {
+  const { displayJsonMessages } = await import('../images/progress.js');
   const ref = withTag(image);
   const at = ref.includes('@') ? ref.lastIndexOf('@') : ref.lastIndexOf(':');
   const query = new URLSearchParams({ fromImage: ref.slice(0, at), tag: ref.slice(at + 1) });
   const res = await api.stream('POST', `/images/create?${query}`);
-  let rest = '';
-  for await (const chunk of res) {
-    rest += (chunk as Buffer).toString('utf8');
-    const lines = rest.split('\n');
-    rest = lines.pop()!;
-    for (const line of lines) {
-      if (!line.trim()) continue;
-      const msg = JSON.parse(line) as { status?: string; id?: string; error?: string; progress?: string };
-      if (msg.error) throw new DaemonError(500, msg.error);
-      if (!quiet && msg.status && !msg.progress) process.stderr.write(`${msg.id ? `${msg.id}: ` : ''}${msg.status}\n`);
-    }
-  }
+  const err = process.stderr;
+  await displayJsonMessages(res, quiet ? undefined : { write: (t) => err.write(t), isTTY: err.isTTY === true, columns: () => err.columns ?? 200 });
 }
 
 /** POST /containers/create; a missing image is pulled first as docker run does (--pull). */
