@@ -1,6 +1,7 @@
 // bin/kapal as a user runs it: a child process against a test kapald (-H unix://<its socket>).
 
 import { execFile, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { KAPAL, type TestDaemon } from './daemon.js';
 
 export interface CliRun {
@@ -32,6 +33,28 @@ export function kapalSh(d: Pick<TestDaemon, 'socket'>, script: string, opts: { c
   });
 }
 
+/** The kapal process script(1) runs (script → sh → exec node kapal): the descendant running bin/kapal. */
+function kapalPid(scriptPid: number): number {
+  const children = (pid: number): number[] => {
+    try {
+      return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+    } catch {
+      return [];
+    }
+  };
+  const queue = [scriptPid];
+  while (queue.length) {
+    const pid = queue.shift()!;
+    try {
+      if (readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').includes(KAPAL)) return pid;
+    } catch {
+      // gone
+    }
+    queue.push(...children(pid));
+  }
+  return 0;
+}
+
 /**
  * Runs `kapal ARGS` on a terminal: script(1) gives it a pty of `rows`x`cols`; `input` parts are
  * typed in order, each after its delay (ms) or once the output so far matches its `after`. stdin
@@ -40,7 +63,7 @@ export function kapalSh(d: Pick<TestDaemon, 'socket'>, script: string, opts: { c
 export function kapalOnPty(
   d: Pick<TestDaemon, 'socket'>,
   args: string[],
-  input: { text: string; delay?: number; after?: RegExp }[],
+  input: { text: string; delay?: number; after?: RegExp; /** Runs (with kapal's pid) before the text is typed. */ before?: (kapalPid: number) => void }[],
   opts: { rows?: number; cols?: number; timeoutMs?: number } = {},
 ): Promise<CliRun & { child: number }> {
   const quoted = [process.execPath, KAPAL, '-H', `unix://${d.socket}`, ...args].map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
@@ -64,6 +87,7 @@ export function kapalOnPty(
           while (!part.after.test(stdout) && Date.now() < deadline && child.exitCode === null) await new Promise((r) => setTimeout(r, 20));
         }
         await new Promise((r) => setTimeout(r, part.delay ?? 0));
+        part.before?.(kapalPid(child.pid ?? 0));
         if (child.exitCode === null) child.stdin.write(part.text);
       }
     })();

@@ -2,7 +2,7 @@
 // script(1) where a terminal matters) against a real kapald and real containers.
 
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import t from 'tap';
 import { KAPAL, makeTempDir, startDaemon, type TestDaemon } from '../helpers/daemon.js';
@@ -146,12 +146,16 @@ t.test('cp both ways, diff, commit then run, export', async (t) => {
 
 t.test('on a terminal: run -it is interactive and sized, ctrl-p ctrl-q detaches, attach and exec -it work', async (t) => {
   const d = await daemon(t, 'cli-tty');
+  // The window changes size mid-session: stty on kapal's terminal sends it SIGWINCH.
+  const resize = (pid: number) => execFileSync('stty', ['-F', readlinkSync(`/proc/${pid}/fd/0`), 'rows', '44', 'cols', '122']);
   const shell = await kapalOnPty(d, ['run', '-it', '--rm', 'busybox', 'sh'], [
     { text: 'stty size; echo $((6*7))\r', after: /# / },
-    { text: 'exit 5\r', after: /42/ },
+    { text: 'stty size\r', after: /42\r+\n/, before: resize, delay: 200 },
+    { text: 'exit 5\r', after: /44 122/ },
   ], { rows: 33, cols: 111 });
   t.equal(shell.code, 5, shell.stderr);
   t.match(shell.stdout, /33 111\r+\n42\r+\n/, 'the terminal\'s size inside, the shell\'s answer');
+  t.match(shell.stdout, /44 122\r+\n/, 'and its new size after a resize');
 
   // Typed keys arrive one read each; kapald, like dockerd, takes only those for the detach keys.
   const detached = await kapalOnPty(d, ['run', '-it', '--name', 'keep', 'busybox', 'sh'], [{ text: '\x10', after: /# / }, { text: '\x11', delay: 100 }]);
