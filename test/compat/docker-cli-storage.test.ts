@@ -90,3 +90,17 @@ t.test('docker diff, commit and export', { skip }, async (t) => {
   t.match(listed, /^bin\/busybox$/m);
   t.notMatch(listed, /^bin\/vi$/m);
 });
+
+t.test('docker system df and df -v count images, containers and volumes from GET /system/df', { skip }, async (t) => {
+  const { d, sh } = await dockerSetup(t, 'storage-cli-df');
+  await succeeds(t, d, sh, "docker run --name sized -v dfvol:/v busybox sh -c 'head -c 100000 /dev/zero > /v/f; head -c 50000 /dev/zero > /big'");
+  const df = await succeeds(t, d, sh, 'docker system df');
+  t.match(df, /^TYPE +TOTAL +ACTIVE +SIZE +RECLAIMABLE\nImages +1 +1 +[\d.]+[kMG]?B +0B \(0%\)\nContainers +1 +0 +5\d(\.\d+)?kB +5\d(\.\d+)?kB \(100%\)\nLocal Volumes +1 +1 +100(\.\d+)?kB +0B \(0%\)\nBuild Cache +0 +0 +0B +0B\n$/);
+  const verbose = await succeeds(t, d, sh, 'docker system df -v');
+  t.match(verbose, /\ndfvol +1 +100(\.\d+)?kB\n/, 'the volume, its one container and its size');
+  const api = (await d.request('GET', '/system/df?type=volume')).json();
+  t.same(Object.keys(api), ['Volumes']);
+  t.same(api.Volumes[0].UsageData, { Size: 100000, RefCount: 1 });
+  t.equal((await d.request('GET', '/system/df?type=nope')).status, 400);
+  await succeeds(t, d, sh, 'docker rm sized && docker volume rm dfvol');
+});

@@ -6,6 +6,7 @@ import ping from './system/ping.js';
 import version from './system/version.js';
 import info from './system/info.js';
 import systemEvents from './system/events.js';
+import systemDiskUsage from './system/df.js';
 import createContainer from './containers/create.js';
 import startContainer from './containers/start.js';
 import stopContainer from './containers/stop.js';
@@ -82,5 +83,5 @@ export function registerRoutes(app: Api, services: Services): void {
   const execRoutes = [createExec, startExec, startExecWebsocket, inspectExec, resizeExec];
   const networkRoutes = [listNetworks, inspectNetwork, createNetwork, removeNetwork, connectNetwork, disconnectNetwork, pruneNetworks];
   const volumeRoutes = [listVolumes, createVolume, inspectVolume, removeVolume, pruneVolumes];
-  for (const route of [ping, version, info, systemEvents, ...containerRoutes, ...execRoutes, ...networkRoutes, ...volumeRoutes, loadImages, listImages, saveImages, createImage, pruneImages, imageNameRoutes, distributionRoutes]) route(app, services);
+  for (const route of [ping, version, info, systemEvents, systemDiskUsage, ...containerRoutes, ...execRoutes, ...networkRoutes, ...volumeRoutes, loadImages, listImages, saveImages, createImage, pruneImages, imageNameRoutes, distributionRoutes]) route(app, services);
 }

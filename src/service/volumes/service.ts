@@ -167,6 +167,11 @@ export class VolumeService {
     this.deps.events.publish('volume', 'destroy', name, { driver: 'local' });
   }
 
+  /** docker system df's UsageData: bytes under the volume and how many containers mount it. */
+  usage(name: string): { Size: number; RefCount: number } {
+    return { Size: diskUsage(this.mountpoint(name)), RefCount: this.deps.store.usersOf(name).length };
+  }
+
   /** Unused volumes: anonymous ones, or all with `all=true` (docker 23+). */
   prune(filters: Map<string, string[]>): { VolumesDeleted: string[] | null; SpaceReclaimed: number } {
     checkFilters(filters, new Set(['label', 'label!', 'all']));
