@@ -2,6 +2,7 @@
 // three spaces apart), `--format` as `json`, `table TEMPLATE` or a Go-like `{{.Field}}` template,
 // go-units sizes, and relative times ("Up 5 seconds", "2 hours ago").
 
+import { humanDuration } from '../domain/human-duration.js';
 import { UsageError } from './output.js';
 
 /**
@@ -128,33 +129,18 @@ function headerOf(action: string, headers: Record<string, string>): string {
 
 const DECIMAL_UNITS = ['B', 'kB', 'MB', 'GB', 'TB', 'PB', 'EB', 'ZB', 'YB'];
 
-/** go-units' HumanSize: three significant digits and a decimal unit, e.g. 4.26MB. */
-export function humanSize(bytes: number): string {
+/**
+ * go-units' HumanSizeWithPrecision: `precision` significant digits and a decimal unit. HumanSize
+ * (reclaimed space, disk usage) is 4 digits, 4.262MB; docker's tables (images, ps -s, stats) use 3.
+ */
+export function humanSize(bytes: number, precision = 4): string {
   let size = bytes;
   let unit = 0;
   while (size >= 1000 && unit < DECIMAL_UNITS.length - 1) {
     size /= 1000;
     unit++;
   }
-  return `${Number(size.toPrecision(3))}${DECIMAL_UNITS[unit]}`;
-}
-
-/** go-units' HumanDuration: "Less than a second", "5 seconds", "About a minute", "3 hours", ... */
-export function humanDuration(ms: number): string {
-  const seconds = Math.floor(ms / 1000);
-  if (seconds < 1) return 'Less than a second';
-  if (seconds === 1) return '1 second';
-  if (seconds < 60) return `${seconds} seconds`;
-  const minutes = Math.floor(seconds / 60);
-  if (minutes === 1) return 'About a minute';
-  if (minutes < 60) return `${minutes} minutes`;
-  const hours = Math.round(minutes / 60);
-  if (hours === 1) return 'About an hour';
-  if (hours < 48) return `${hours} hours`;
-  if (hours < 24 * 7 * 2) return `${Math.floor(hours / 24)} days`;
-  if (hours < 24 * 30 * 2) return `${Math.floor(hours / 24 / 7)} weeks`;
-  if (hours < 24 * 365 * 2) return `${Math.floor(hours / 24 / 30)} months`;
-  return `${Math.floor(hours / 24 / 365)} years`;
+  return `${Number(size.toPrecision(precision))}${DECIMAL_UNITS[unit]}`;
 }
 
 /** "2 hours ago" from a time in seconds since the epoch (or an ISO string). */

@@ -38,7 +38,7 @@ t.test('kapal images prints docker\'s table: a row per tag, <none> for an untagg
   const fixture = await loadBusybox(t, d);
   t.equal((await kapal(d, ['tag', 'busybox', 'foo/bar:v1'])).code, 0);
   const dangling = await importDangling(t, d, fixture.rootfsTar);
-  const size = humanSize((await inspectImage(d, 'busybox')).Size);
+  const size = humanSize((await inspectImage(d, 'busybox')).Size, 3);
 
   const table = await kapal(d, ['images']);
   t.equal(table.code, 0, table.stderr);
@@ -125,8 +125,8 @@ t.test('history prints IMAGE CREATED CREATED BY SIZE COMMENT; -q, --no-trunc, --
   const [header, row] = table.stdout.split('\n');
   t.equal(header, 'IMAGE          CREATED       CREATED BY                                      SIZE      COMMENT');
   t.match(row, new RegExp(`^${short(fixture.id)} {3}\\d+ years ago {3}`));
-  t.ok(row!.includes(`${entry.CreatedBy.slice(0, 44)}…   ${humanSize(entry.Size)}`), 'CREATED BY cut to 45 with an ellipsis');
-  t.equal(row!.indexOf(humanSize(entry.Size)), header!.indexOf('SIZE'));
+  t.ok(row!.includes(`${entry.CreatedBy.slice(0, 44)}…   ${humanSize(entry.Size, 3)}`), 'CREATED BY cut to 45 with an ellipsis');
+  t.equal(row!.indexOf(humanSize(entry.Size, 3)), header!.indexOf('SIZE'));
 
   t.equal((await kapal(d, ['image', 'history', '-q', 'busybox'])).stdout, `${short(fixture.id)}\n`);
   const full = await kapal(d, ['history', '--no-trunc', 'busybox']);

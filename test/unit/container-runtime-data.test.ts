@@ -8,7 +8,7 @@ import { readV1Hierarchies } from '../../src/runtime/cgroups/hierarchies.js';
 import { fixedNanos } from '../../src/runtime/json-log.js';
 import { hostDevices, splitDev } from '../../src/runtime/host-devices.js';
 import { parsePs } from '../../src/service/containers/top.js';
-import { humanDuration } from '../../src/api/presenters/container.js';
+import { humanDuration } from '../../src/domain/human-duration.js';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { makeTempDir } from '../helpers/daemon.js';

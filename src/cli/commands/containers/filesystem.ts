@@ -4,6 +4,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, renameSync, rmSync, statSync, readdirSync, createWriteStream } from 'node:fs';
 import path from 'node:path';
+import { PassThrough } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Command } from '../../command.js';
 import { DaemonError } from '../../client.js';
@@ -69,7 +70,13 @@ async function copyTo(ctx: Parameters<Command['run']>[0], src: string, container
   const target = destIsDir ? dest : path.posix.dirname(dest);
   const args = ['-c', '-C', path.dirname(abs), ...(destIsDir ? [] : [`--transform=${rename(base, path.posix.basename(dest))}`]), base];
   const child = spawn('tar', args, { stdio: ['ignore', 'pipe', 'inherit'] });
-  await put(target, child.stdout);
+  // Piped at once: tar may be done before the request is, and a child's stdout left unread
+  // until then loses its end (about one copy in ten here).
+  const body = new PassThrough();
+  child.stdout.pipe(body);
+  const failed = new Promise<never>((_, reject) => child.on('close', (code) => code !== 0 && reject(new Error(`tar exited ${code}`))));
+  failed.catch(() => {}); // a tar that fails after the answer came has nothing left to spoil
+  await Promise.race([put(target, body), failed]);
 }
 
 export const cp: Command = {

@@ -72,8 +72,8 @@ function row(s: Stats) {
     CPUPerc: `${cpu.toFixed(2)}%`,
     MemUsage: `${bytesSize(mem)} / ${bytesSize(limit)}`,
     MemPerc: `${(limit ? (mem / limit) * 100 : 0).toFixed(2)}%`,
-    NetIO: `${humanSize(net[0]!)} / ${humanSize(net[1]!)}`,
-    BlockIO: `${humanSize(blk[0]!)} / ${humanSize(blk[1]!)}`,
+    NetIO: `${humanSize(net[0]!, 3)} / ${humanSize(net[1]!, 3)}`,
+    BlockIO: `${humanSize(blk[0]!, 3)} / ${humanSize(blk[1]!, 3)}`,
     PIDs: String(s.pids_stats?.current ?? 0),
   };
 }

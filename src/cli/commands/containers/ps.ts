@@ -3,7 +3,8 @@
 // --filter, --no-trunc, and --format (json, a template, or `table TEMPLATE`).
 
 import type { Command } from '../../command.js';
-import { bool, int, list, str } from '../../flags.js';
+import { bool, int, str } from '../../flags.js';
+import { filtersParam, readFilters } from '../../filters.js';
 import { ago, ellipsis, humanSize, parseFormat, printList, shortId } from '../../format.js';
 
 export interface ContainerSummary {
@@ -33,7 +34,7 @@ export function portsText(ports: ContainerSummary['Ports']): string {
 const names = (c: ContainerSummary) => c.Names.map((n) => n.replace(/^\//, '')).join(',');
 
 function sizeText(c: ContainerSummary): string {
-  return `${humanSize(c.SizeRw ?? 0)} (virtual ${humanSize(c.SizeRootFs ?? 0)})`;
+  return `${humanSize(c.SizeRw ?? 0, 3)} (virtual ${humanSize(c.SizeRootFs ?? 0, 3)})`;
 }
 
 const ps: Command = {
@@ -50,18 +51,13 @@ const ps: Command = {
   },
   maxArgs: 0,
   async run(ctx, flags) {
-    const filters: Record<string, string[]> = {};
-    for (const f of list(flags, 'filter')) {
-      const eq = f.indexOf('=');
-      if (eq < 0) throw new Error(`bad format of filter (expected name=value)`);
-      (filters[f.slice(0, eq)] ??= []).push(f.slice(eq + 1));
-    }
+    const filters = filtersParam(readFilters(flags));
     const last = bool(flags, 'latest') ? 1 : (int(flags, 'last', -1) ?? -1);
     const query = new URLSearchParams();
     if (bool(flags, 'all') || last > 0) query.set('all', '1');
     if (last > 0) query.set('limit', String(last));
     if (bool(flags, 'size')) query.set('size', '1');
-    if (Object.keys(filters).length > 0) query.set('filters', JSON.stringify(filters));
+    if (filters) query.set('filters', filters);
     const containers = await ctx.api.json<ContainerSummary[]>('GET', `/containers/json?${query}`);
     const noTrunc = bool(flags, 'no-trunc');
     const id = (c: ContainerSummary) => (noTrunc ? c.Id : shortId(c.Id));

@@ -2,25 +2,15 @@
 
 import type { Command } from '../../command.js';
 import { int, str } from '../../flags.js';
-import { ramInBytes } from './create-options.js';
+import { CREATE_FLAGS, ramInBytes } from './create-options.js';
 import { enc, forEach } from './each.js';
 
 const update: Command = {
   usage: '[OPTIONS] CONTAINER [CONTAINER...]',
-  flags: {
-    'blkio-weight': { arg: 'uint16', help: 'Block IO (relative weight), between 10 and 1000, or 0 to disable' },
-    'cpu-period': { arg: 'int', help: 'Limit CPU CFS (Completely Fair Scheduler) period' },
-    'cpu-quota': { arg: 'int', help: 'Limit CPU CFS (Completely Fair Scheduler) quota' },
-    'cpu-shares': { short: 'c', arg: 'int', help: 'CPU shares (relative weight)' },
-    cpus: { arg: 'decimal', help: 'Number of CPUs' },
-    'cpuset-cpus': { arg: 'string', help: 'CPUs in which to allow execution (0-3, 0,1)' },
-    'cpuset-mems': { arg: 'string', help: 'MEMs in which to allow execution (0-3, 0,1)' },
-    memory: { short: 'm', arg: 'bytes', help: 'Memory limit' },
-    'memory-reservation': { arg: 'bytes', help: 'Memory soft limit' },
-    'memory-swap': { arg: 'bytes', help: "Swap limit equal to memory plus swap: -1 to enable unlimited swap" },
-    'pids-limit': { arg: 'int', help: 'Tune container pids limit (set -1 for unlimited)' },
-    restart: { arg: 'string', help: 'Restart policy to apply when a container exits' },
-  },
+  // The limits run and create take, with their help, and the restart policy.
+  flags: Object.fromEntries(
+    ['blkio-weight', 'cpu-period', 'cpu-quota', 'cpu-shares', 'cpus', 'cpuset-cpus', 'cpuset-mems', 'memory', 'memory-reservation', 'memory-swap', 'pids-limit', 'restart'].map((name) => [name, CREATE_FLAGS[name]!]),
+  ),
   minArgs: 1,
   maxArgs: Infinity,
   run(ctx, flags, args) {

@@ -1,19 +1,6 @@
 // Values printed the way Go's libraries print them, where the image verbs show what docker's
-// would: go-units' HumanSize (four digits, unlike the three of `docker images`' SIZE column),
-// time.Time's String and RFC 3339 forms in local time, Duration's String, os errors' wording.
-
-const DECIMAL_UNITS = ['B', 'kB', 'MB', 'GB', 'TB', 'PB', 'EB', 'ZB', 'YB'];
-
-/** go-units' HumanSizeWithPrecision: `%.<precision>g` and a decimal unit; HumanSize is precision 4. */
-export function goHumanSize(bytes: number, precision = 4): string {
-  let size = bytes;
-  let unit = 0;
-  while (size >= 1000 && unit < DECIMAL_UNITS.length - 1) {
-    size /= 1000;
-    unit++;
-  }
-  return `${Number(size.toPrecision(precision))}${DECIMAL_UNITS[unit]}`;
-}
+// would: time.Time's String and RFC 3339 forms in local time, Duration's String, os errors'
+// wording. (Sizes: format.ts's humanSize.)
 
 const pad2 = (n: number) => String(n).padStart(2, '0');
 

@@ -50,7 +50,7 @@ const history: Command = {
         CreatedSince: !human ? rfc3339(h.Created) : h.Created <= EPOCH ? 'N/A' : ago(h.Created),
         CreatedAt: rfc3339(h.Created),
         CreatedBy: trunc ? ellipsis(createdBy, 45) : createdBy,
-        Size: human ? humanSize(h.Size) : String(h.Size),
+        Size: human ? humanSize(h.Size, 3) : String(h.Size),
         Comment: h.Comment,
       };
     }, HEADERS);

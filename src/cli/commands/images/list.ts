@@ -6,8 +6,8 @@
 import type { Command } from '../../command.js';
 import { bool, list, str } from '../../flags.js';
 import { ago, humanSize, shortId } from '../../format.js';
-import { addFilter, filtersQuery, parseFilters } from './filters.js';
-import { goHumanSize, goTimeString } from './go-format.js';
+import { addFilter, filtersParam, parseFilters } from '../../filters.js';
+import { goTimeString } from './go-format.js';
 import { printFormatted } from './listing.js';
 
 export interface ImageSummary {
@@ -128,7 +128,7 @@ function listCommand(calledAs: 'images' | 'image ls'): Command {
       if (match !== undefined && match !== '') addFilter(filters, 'reference', match);
       const query = new URLSearchParams();
       if (bool(flags, 'all')) query.set('all', '1');
-      const filterText = filtersQuery(filters);
+      const filterText = filtersParam(filters);
       if (filterText) query.set('filters', filterText);
       const images = await ctx.api.json<ImageSummary[]>('GET', `/images/json${query.toString() ? `?${query}` : ''}`);
 
@@ -158,11 +158,11 @@ function fields(r: Row, trunc: boolean): Record<string, unknown> {
     Digest: r.digest,
     CreatedSince: ago(image.Created),
     CreatedAt: goTimeString(image.Created),
-    Size: humanSize(image.Size),
+    Size: humanSize(image.Size, 3),
     Containers: image.Containers === undefined || image.Containers === -1 ? 'N/A' : String(image.Containers),
-    VirtualSize: goHumanSize(image.Size),
-    SharedSize: shared === -1 ? 'N/A' : goHumanSize(shared),
-    UniqueSize: image.Size === -1 || shared === -1 ? 'N/A' : goHumanSize(image.Size - shared),
+    VirtualSize: humanSize(image.Size),
+    SharedSize: shared === -1 ? 'N/A' : humanSize(shared),
+    UniqueSize: image.Size === -1 || shared === -1 ? 'N/A' : humanSize(image.Size - shared),
   };
 }
 

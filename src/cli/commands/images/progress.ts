@@ -3,7 +3,8 @@
 // status and bar, cursor down); elsewhere progress updates are dropped and only status lines
 // print. An error message ends the stream: it is thrown, and the verb exits 1 with its text.
 
-import { goDuration, goHumanSize } from './go-format.js';
+import { goDuration } from './go-format.js';
+import { humanSize } from '../../format.js';
 
 export interface JsonMessage {
   status?: string;
@@ -50,12 +51,12 @@ export function progressBar(p: ProgressDetail, width: number, nowMs = Date.now()
   const current = p.current ?? 0;
   const total = p.total ?? 0;
   if (current <= 0 && total <= 0) return '';
-  if (total <= 0) return p.units ? `${current} ${p.units}` : goHumanSize(current).padStart(8);
+  if (total <= 0) return p.units ? `${current} ${p.units}` : humanSize(current).padStart(8);
   const percentage = Math.min(50, Math.floor(Math.trunc((current / total) * 100) / 2));
   const bar = width > 110 ? `[${'='.repeat(percentage)}>${' '.repeat(Math.max(0, 50 - percentage))}] ` : '';
   let numbers = '';
   if (p.hidecounts) numbers = '';
-  else if (!p.units) numbers = current > total ? goHumanSize(current).padStart(8) : `${goHumanSize(current).padStart(8)}/${goHumanSize(total)}`;
+  else if (!p.units) numbers = current > total ? humanSize(current).padStart(8) : `${humanSize(current).padStart(8)}/${humanSize(total)}`;
   else numbers = current > total ? `${current} ${p.units}` : `${current}/${total} ${p.units}`;
   let timeLeft = '';
   if (width > 50 && current > 0 && (p.start ?? 0) > 0 && percentage < 50) {

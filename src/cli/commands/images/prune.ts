@@ -4,8 +4,9 @@
 
 import type { Command } from '../../command.js';
 import { bool, list } from '../../flags.js';
-import { addFilter, filtersQuery, parseFilters } from './filters.js';
-import { goHumanSize } from './go-format.js';
+import { addFilter, filtersParam, parseFilters } from '../../filters.js';
+import { humanSize } from '../../format.js';
+import { confirm } from '../../prompt.js';
 
 interface PruneReport {
   ImagesDeleted: { Untagged?: string; Deleted?: string }[] | null;
@@ -14,26 +15,6 @@ interface PruneReport {
 
 const DANGLING_WARNING = 'WARNING! This will remove all dangling images.\nAre you sure you want to continue?';
 const ALL_WARNING = 'WARNING! This will remove all images without at least one container associated to them.\nAre you sure you want to continue?';
-
-/** The first line of stdin (all of it if there is no newline), leaving stdin paused. */
-function readLine(): Promise<string> {
-  const stdin = process.stdin;
-  return new Promise((resolve) => {
-    let text = '';
-    const done = (line: string) => {
-      stdin.off('data', onData).off('end', onEnd);
-      stdin.pause();
-      resolve(line);
-    };
-    const onData = (chunk: Buffer) => {
-      text += chunk.toString();
-      const nl = text.indexOf('\n');
-      if (nl >= 0) done(text.slice(0, nl));
-    };
-    const onEnd = () => done(text);
-    stdin.on('data', onData).on('end', onEnd);
-  });
-}
 
 const prune: Command = {
   usage: '[OPTIONS]',
@@ -47,17 +28,14 @@ const prune: Command = {
     const all = bool(flags, 'all');
     const filters = parseFilters(list(flags, 'filter'), '--filter');
     addFilter(filters, 'dangling', String(!all));
-    if (!bool(flags, 'force')) {
-      process.stdout.write(`${all ? ALL_WARNING : DANGLING_WARNING} [y/N] `);
-      if ((await readLine()).trim().toLowerCase() !== 'y') return 0;
-    }
-    const report = await ctx.api.json<PruneReport>('POST', `/images/prune?filters=${encodeURIComponent(filtersQuery(filters))}`);
+    if (!bool(flags, 'force') && !(await confirm(all ? ALL_WARNING : DANGLING_WARNING))) return 0;
+    const report = await ctx.api.json<PruneReport>('POST', `/images/prune?filters=${encodeURIComponent(filtersParam(filters) ?? '{}')}`);
     const deleted = report.ImagesDeleted ?? [];
     let text = '';
     if (deleted.length > 0) {
       text += `Deleted Images:\n${deleted.map((d) => (d.Untagged ? `untagged: ${d.Untagged}\n` : `deleted: ${d.Deleted}\n`)).join('')}\n`;
     }
-    text += `Total reclaimed space: ${goHumanSize(deleted.length > 0 ? report.SpaceReclaimed : 0)}\n`;
+    text += `Total reclaimed space: ${humanSize(deleted.length > 0 ? report.SpaceReclaimed : 0)}\n`;
     process.stdout.write(text);
     return 0;
   },

@@ -7,7 +7,7 @@ import { bool, str } from '../../flags.js';
 import { ago, ellipsis, humanSize as humanSize3, parseFormat, printList, shortId, table } from '../../format.js';
 import { UsageError } from '../../output.js';
 import { diskUsage, type ContainerUsage, type DiskUsage, type ImageUsage } from './disk-usage.js';
-import { humanSize } from './sizes.js';
+import { humanSize } from '../../format.js';
 
 interface Row {
   Type: string;

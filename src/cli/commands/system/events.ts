@@ -6,7 +6,7 @@ import type { Command } from '../../command.js';
 import { str } from '../../flags.js';
 import { renderTemplate } from '../../format.js';
 import { UsageError } from '../../output.js';
-import { filtersParam, readFilters } from './filters.js';
+import { filtersParam, readFilters } from '../../filters.js';
 import { goMap } from './template-values.js';
 import { apiTimestamp, rfc3339NanoFixed } from './timestamps.js';
 

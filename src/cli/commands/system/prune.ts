@@ -6,10 +6,10 @@
 import type { ApiClient } from '../../client.js';
 import type { Command } from '../../command.js';
 import { bool } from '../../flags.js';
-import { addFilter, filtersQuery, readFilters, type Filters } from './filters.js';
+import { addFilter, filtersQuery, readFilters, type Filters } from '../../filters.js';
 import { pruneNetworks } from './network/prune.js';
-import { confirm } from './prompt.js';
-import { humanSize } from './sizes.js';
+import { confirm } from '../../prompt.js';
+import { humanSize } from '../../format.js';
 import { pruneVolumes } from './volume/prune.js';
 import { naturalCompare } from './natural-order.js';
 

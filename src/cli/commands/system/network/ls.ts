@@ -4,7 +4,7 @@
 import type { Command } from '../../../command.js';
 import { bool, str } from '../../../flags.js';
 import { parseFormat, printList, shortId } from '../../../format.js';
-import { filtersQuery, readFilters } from '../filters.js';
+import { filtersQuery, readFilters } from '../../../filters.js';
 import { naturalCompare } from '../natural-order.js';
 
 export interface NetworkSummary {

@@ -4,8 +4,8 @@
 import type { ApiClient } from '../../../client.js';
 import type { Command } from '../../../command.js';
 import { bool } from '../../../flags.js';
-import { filtersQuery, readFilters, type Filters } from '../filters.js';
-import { confirm } from '../prompt.js';
+import { filtersQuery, readFilters, type Filters } from '../../../filters.js';
+import { confirm } from '../../../prompt.js';
 
 const WARNING = 'WARNING! This will remove all custom networks not used by at least one container.\nAre you sure you want to continue?';
 

@@ -4,9 +4,9 @@
 import type { Command } from '../../../command.js';
 import { bool, str } from '../../../flags.js';
 import { parseFormat, printList } from '../../../format.js';
-import { filtersQuery, readFilters } from '../filters.js';
+import { filtersQuery, readFilters } from '../../../filters.js';
 import { naturalCompare } from '../natural-order.js';
-import { humanSize } from '../sizes.js';
+import { humanSize } from '../../../format.js';
 
 export interface Volume {
   Name: string;

@@ -4,9 +4,9 @@
 import type { ApiClient } from '../../../client.js';
 import type { Command } from '../../../command.js';
 import { bool } from '../../../flags.js';
-import { addFilter, filtersQuery, readFilters, type Filters } from '../filters.js';
-import { confirm } from '../prompt.js';
-import { humanSize } from '../sizes.js';
+import { addFilter, filtersQuery, readFilters, type Filters } from '../../../filters.js';
+import { confirm } from '../../../prompt.js';
+import { humanSize } from '../../../format.js';
 
 const ANONYMOUS_WARNING = 'WARNING! This will remove anonymous local volumes not used by at least one container.\nAre you sure you want to continue?';
 const ALL_WARNING = 'WARNING! This will remove all local volumes not used by at least one container.\nAre you sure you want to continue?';
