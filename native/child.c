@@ -152,6 +152,14 @@ static int close_fds(struct shim *sh) {
   return syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC) < 0 ? fail(errno, "close_range `3..`") : 0;
 }
 
+/* The shim's death kills the process (and, for pid 1, its whole pid namespace): a container
+ * never runs on unmonitored, with nobody to drain its output or report its exit. Set after
+ * switch_user, since a change of credentials clears it. */
+static int set_parent_death_signal(struct shim *sh) {
+  (void)sh;
+  return prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 ? fail(errno, "prctl `PR_SET_PDEATHSIG`") : 0;
+}
+
 /* The process's user and privileges, last before exec: the same for pid 1 and for an exec. */
 // clang-format off
 #define PROCESS_STEPS                                   \
@@ -161,6 +169,7 @@ static int close_fds(struct shim *sh) {
     {"drop_bounding_caps", drop_bounding_caps},         \
     {"switch_user", switch_user},                       \
     {"set_caps", set_caps},                             \
+    {"set_parent_death_signal", set_parent_death_signal}, \
     {"set_no_new_privs", set_no_new_privs},             \
     {"enter_cwd", enter_cwd},                           \
     {"close_fds", close_fds}

@@ -137,7 +137,8 @@ export async function buildDaemon(config: DaemonConfig, log: FastifyBaseLogger):
     } catch (err) {
       log.warn({ err }, 'could not unmount the volumes no running container uses');
     }
-    log.info(restored, 'containers reconciled with the machine');
+    const restarted = await services.containers.restartByPolicy();
+    log.info({ ...restored, restarted }, 'containers reconciled with the machine');
     undo.push(() => services.containers.close());
     undo.push(() => services.execs.close());
 

@@ -11,7 +11,7 @@ const TABLE: Record<ContainerStatus, Partial<Record<LifecycleAction, ContainerSt
   created: { start: 'running', remove: 'removing' },
   running: { exit: 'exited', pause: 'paused', kill: 'running' },
   paused: { exit: 'exited', unpause: 'running', kill: 'paused' },
-  restarting: { exit: 'exited', kill: 'restarting' },
+  restarting: { exit: 'exited', kill: 'restarting', start: 'running' },
   exited: { start: 'running', remove: 'removing' },
   dead: { remove: 'removing' },
   removing: {},

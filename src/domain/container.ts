@@ -68,6 +68,8 @@ export interface Container {
   hostConfig: HostConfig;
   createdAt: string;
   restartCount: number;
+  /** docker stop or kill was the last word (moby's HasBeenManuallyStopped), until the next start. */
+  manuallyStopped: boolean;
   state: ContainerState;
 }
 

@@ -4,6 +4,7 @@
 
 import type { ContainerConfig, HostConfig } from '../domain/container.js';
 import type { ContainerDefaults } from '../domain/image.js';
+import { restartPolicyError } from '../domain/restart-policy.js';
 import { invalidArgument } from '../domain/errors.js';
 import { effectiveLogConfig, type LogConfig } from '../domain/log-config.js';
 
@@ -174,6 +175,8 @@ export function completeHostConfig(requested: Record<string, unknown> | null | u
   if (typeof out.PidsLimit === 'number' && out.PidsLimit <= 0) out.PidsLimit = null; // moby: 0 and -1 are none
   const rp = (requested?.RestartPolicy ?? {}) as { Name?: string; MaximumRetryCount?: number };
   out.RestartPolicy = { Name: rp.Name || 'no', MaximumRetryCount: rp.MaximumRetryCount ?? 0 };
+  const policyError = restartPolicyError(out.RestartPolicy);
+  if (policyError) throw invalidArgument(policyError);
   if (out.AutoRemove && out.RestartPolicy.Name !== 'no') throw invalidArgument('can\'t create \'AutoRemove\' container with restart policy');
   return out;
 }

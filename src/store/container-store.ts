@@ -21,6 +21,7 @@ interface ContainerRow {
   oom_killed: number;
   started_at: string | null;
   finished_at: string | null;
+  manually_stopped: number;
 }
 
 const fromRow = (r: ContainerRow): Container => ({
@@ -32,6 +33,7 @@ const fromRow = (r: ContainerRow): Container => ({
   hostConfig: JSON.parse(r.host_config),
   createdAt: r.created_at,
   restartCount: r.restart_count,
+  manuallyStopped: r.manually_stopped === 1,
   state: {
     status: r.status,
     pid: r.pid,
@@ -69,6 +71,7 @@ export class ContainerStore {
                 oom_killed = @oomKilled, started_at = @startedAt, finished_at = @finishedAt WHERE id = @id`,
       ),
       rename: db.prepare<[string, string]>('UPDATE containers SET name = ? WHERE id = ?'),
+      setRestart: db.prepare<[number, number, string]>('UPDATE containers SET restart_count = ?, manually_stopped = ? WHERE id = ?'),
       setHostConfig: db.prepare<[string, string]>('UPDATE containers SET host_config = ? WHERE id = ?'),
       remove: db.prepare<[string]>('DELETE FROM containers WHERE id = ?'),
       countByStatus: db.prepare<[], { status: ContainerStatus; n: number }>('SELECT status, count(*) AS n FROM containers GROUP BY status'),
@@ -119,6 +122,11 @@ export class ContainerStore {
       if (isUniqueViolation(err)) throw nameInUse(c.name, this.byName(c.name)?.id ?? '');
       throw err;
     }
+  }
+
+  /** What restart policies keep: the restarts so far and whether the user stopped it. */
+  setRestart(id: string, restartCount: number, manuallyStopped: boolean): void {
+    this.q.setRestart.run(restartCount, manuallyStopped ? 1 : 0, id);
   }
 
   setState(id: string, state: ContainerState): void {

@@ -4,7 +4,7 @@
 import t, { type Test } from 'tap';
 import { startDaemon, type TestDaemon } from '../helpers/daemon.js';
 import { loadBusybox } from '../helpers/containers.js';
-import { dockerShell, skipWithoutDocker as skip, type Run } from '../helpers/docker-cli.js';
+import { dockerSetup, dockerShell, skipWithoutDocker as skip, succeeds, type Run } from '../helpers/docker-cli.js';
 
 async function setup(t: Test): Promise<{ d: TestDaemon; sh: (script: string) => Promise<Run> }> {
   const d = await startDaemon(t, 'docker-ctr');
@@ -112,4 +112,16 @@ t.test('docker run --log-opt rotates the log, docker logs --tail reads across fi
   const logs = await sh('docker logs quiet');
   t.not(logs.code, 0);
   t.match(logs.stderr, /configured logging driver does not support reading/);
+});
+
+t.test('--restart on-failure:2 ends with RestartCount 2; update --restart takes effect without a warning', { skip }, async (t) => {
+  const { d, sh } = await dockerSetup(t, 'cli-restart');
+  const id = (await succeeds(t, d, sh, "docker run -d --restart on-failure:2 busybox sh -c 'exit 1'")).trim();
+  await succeeds(t, d, sh, `until [ "$(docker inspect -f '{{.State.Status}} {{.RestartCount}}' ${id})" = "exited 2" ]; do sleep 0.1; done`);
+  t.equal(await succeeds(t, d, sh, `docker inspect -f '{{.HostConfig.RestartPolicy.Name}}:{{.HostConfig.RestartPolicy.MaximumRetryCount}} {{.State.ExitCode}}' ${id}`), 'on-failure:2 1\n');
+  const updated = await sh(`docker update --restart always ${id}`);
+  t.equal(updated.code, 0, updated.stderr);
+  t.equal(updated.stderr, '', 'no warning');
+  await succeeds(t, d, sh, `docker start ${id} && until [ "$(docker inspect -f '{{.RestartCount}}' ${id})" -ge 1 ]; do sleep 0.1; done`);
+  await succeeds(t, d, sh, `docker rm -f ${id}`);
 });

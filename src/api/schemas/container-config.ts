@@ -49,7 +49,7 @@ export const hostConfigSchema = z.looseObject({
     .nullable()
     .optional(),
   RestartPolicy: z
-    .looseObject({ Name: z.enum(['', 'no', 'always', 'unless-stopped', 'on-failure']).optional(), MaximumRetryCount: z.number().int().min(0).optional() })
+    .looseObject({ Name: z.string().optional(), MaximumRetryCount: z.number().int().optional() })
     .optional(),
   AutoRemove: z.boolean().optional(),
   Privileged: z.boolean().optional(),

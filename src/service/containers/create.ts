@@ -69,6 +69,7 @@ export function buildContainer(
     hostConfig,
     createdAt: now(),
     restartCount: 0,
+    manuallyStopped: false,
     state: { status: 'created', pid: 0, exitCode: 0, error: '', oomKilled: false, startedAt: null, finishedAt: null },
   };
   return { container: c, warnings, joins: networks.joins, mounts };

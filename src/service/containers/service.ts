@@ -5,6 +5,7 @@
 
 import path from 'node:path';
 import type { Socket } from 'node:net';
+import { decideRestart, restartPolicyError, restartsAtDaemonStart } from '../../domain/restart-policy.js';
 import { ZERO_TIME, type Container, type ContainerState, type HostConfig } from '../../domain/container.js';
 import { emptySample } from '../../runtime/cgroups/stats.js';
 import type { LayerChange } from '../../runtime/container-layer.js';
@@ -46,6 +47,9 @@ export class ContainerService extends ContainerQueries {
   private readonly waiters = new ContainerWaiters();
   private readonly monitors = new Map<string, ShimConnection>();
   private readonly pendingAttach = new Map<string, Set<AttachSession>>();
+  /** Containers waiting out their restart policy's delay (status restarting), and the delays so far. */
+  private readonly restartTimers = new Map<string, NodeJS.Timeout>();
+  private readonly restartDelays = new Map<string, number>();
   private closing = false;
 
 
@@ -87,7 +91,10 @@ export class ContainerService extends ContainerQueries {
       if (!c) return;
       if (isRunning(c.state.status)) {
         if (!opts.force) transition(c, 'remove', ref);
-        await this.killAndWait(c);
+        // No restart policy may bring it back meanwhile; one waiting to restart just stops.
+        this.stoppedByUser(c);
+        c = this.deps.store.get(found.id);
+        if (c && isRunning(c.state.status)) await this.killAndWait(c);
         c = this.deps.store.get(found.id);
         if (!c) return;
       }
@@ -143,7 +150,72 @@ export class ContainerService extends ContainerQueries {
     const found = this.get(ref);
     if (found.state.status === 'running') throw notModified();
     transition(found, 'start', ref);
-    await this.mutex.run(found.id, () => this.startLocked(found.id, ref));
+    await this.mutex.run(found.id, async () => {
+      this.resetRestartPolicy(found.id);
+      await this.startLocked(found.id, ref);
+    });
+  }
+
+  // ---- restart policies --------------------------------------------------------------------------
+
+  /** A start or restart by the user: the policy starts over (moby resets RestartCount) and the manual stop is forgotten. */
+  private resetRestartPolicy(id: string): void {
+    this.cancelRestart(id);
+    this.restartDelays.delete(id);
+    this.deps.store.setRestart(id, 0, false);
+  }
+
+  /** docker stop or kill: not restarted until started again; a pending restart is called off. */
+  private stoppedByUser(c: Container): void {
+    this.deps.store.setRestart(c.id, c.restartCount, true);
+    if (c.state.status === 'restarting') {
+      this.cancelRestart(c.id);
+      this.deps.store.setState(c.id, { ...c.state, status: transition(c, 'exit') });
+      this.waiters.exited(c.id, c.state.exitCode);
+    }
+  }
+
+  private cancelRestart(id: string): void {
+    clearTimeout(this.restartTimers.get(id));
+    this.restartTimers.delete(id);
+  }
+
+  /**
+   * After an exit: the restart policy's decision. A restart waits its delay as `restarting`,
+   * then starts the container again under its lock unless the user stopped or removed it meanwhile.
+   */
+  private applyRestartPolicy(c: Container, state: ContainerState): boolean {
+    if (this.closing || c.hostConfig.AutoRemove) return false;
+    const ranMs = state.startedAt && state.finishedAt ? Date.parse(state.finishedAt) - Date.parse(state.startedAt) : 0;
+    const latest = this.deps.store.get(c.id) ?? c;
+    const decision = decideRestart(c.hostConfig.RestartPolicy, { exitCode: state.exitCode, manuallyStopped: latest.manuallyStopped, restartCount: latest.restartCount, ranMs }, this.restartDelays.get(c.id) ?? 0);
+    if (!decision.restart) return false;
+    this.restartDelays.set(c.id, decision.delayMs);
+    this.deps.store.setState(c.id, { ...state, status: 'restarting' });
+    this.scheduleRestart(c.id, decision.delayMs);
+    return true;
+  }
+
+  private scheduleRestart(id: string, delayMs: number): void {
+    this.cancelRestart(id);
+    const timer = setTimeout(() => {
+      this.restartTimers.delete(id);
+      void this.mutex.run(id, async () => {
+        const c = this.deps.store.get(id);
+        if (!c || c.state.status !== 'restarting' || this.closing) return;
+        this.deps.store.setRestart(id, c.restartCount + 1, false);
+        try {
+          await this.startLocked(id, id);
+        } catch (err) {
+          // moby gives up after a failed restart: the container stays stopped, the failure recorded.
+          this.deps.log.warn({ err, container: id }, 'restart by the restart policy failed');
+          const latest = this.deps.store.get(id);
+          if (latest?.state.status === 'restarting') this.deps.store.setState(id, { ...latest.state, status: 'exited', error: (err as Error).message });
+        }
+      }).catch((err) => this.deps.log.error({ err, container: id }, 'restart by the restart policy failed'));
+    }, delayMs);
+    timer.unref();
+    this.restartTimers.set(id, timer);
   }
 
   private async startLocked(id: string, ref: string): Promise<void> {
@@ -239,6 +311,7 @@ export class ContainerService extends ContainerQueries {
     this.deps.networks.stopped(id).catch((err) => this.deps.log.warn({ err, container: id }, 'network clean-up after exit failed'));
     if (state.oomKilled) this.deps.events.container(c, 'oom');
     this.deps.events.container(c, 'die', { exitCode: String(state.exitCode), execDuration: String(secondsBetween(c.state.startedAt, state.finishedAt)) });
+    this.applyRestartPolicy(c, state);
     this.waiters.exited(id, state.exitCode);
     if (c.hostConfig.AutoRemove) {
       void this.mutex.run(id, async () => {
@@ -264,7 +337,10 @@ export class ContainerService extends ContainerQueries {
 
   private async killAndWait(c: Container): Promise<void> {
     const exited = this.nextExit(c);
-    this.monitor(c).signal(SIGKILL);
+    const conn = this.monitors.get(c.id);
+    // Its shim has gone (the exit is being recorded): only the exit is left to wait for.
+    if (!conn || conn.closed) return void (await withTimeout(exited, KILL_WAIT_MS, `container ${c.id} did not exit`));
+    conn.signal(SIGKILL);
     this.deps.events.container(c, 'kill', { signal: String(SIGKILL) });
     if (c.state.status === 'paused') await this.deps.runtime.setFrozen(c.id, false).catch(() => {});
     await withTimeout(exited, KILL_WAIT_MS, `container ${c.id} did not exit after SIGKILL`);
@@ -274,6 +350,8 @@ export class ContainerService extends ContainerQueries {
     const c = this.get(ref);
     const signo = parseSignal(signal || 'KILL');
     transition(c, 'kill', ref);
+    this.stoppedByUser(c);
+    if (c.state.status === 'restarting') return;
     if (signo === SIGKILL) await this.mutex.run(c.id, async () => {
       const latest = this.deps.store.get(c.id);
       if (latest && isRunning(latest.state.status)) await this.killAndWait(latest);
@@ -291,8 +369,11 @@ export class ContainerService extends ContainerQueries {
   }
 
   private async stopLocked(id: string, opts: { timeout: number | undefined; signal: string | undefined }): Promise<void> {
-    const c = this.deps.store.get(id);
-    if (!c || !isRunning(c.state.status)) return;
+    const found = this.deps.store.get(id);
+    if (!found || !isRunning(found.state.status)) return;
+    this.stoppedByUser(found);
+    const c = this.deps.store.get(id)!;
+    if (!isRunning(c.state.status)) return; // it was waiting to restart: now it is stopped
     const signo = parseSignal(opts.signal || c.config.StopSignal || 'SIGTERM');
     const timeout = opts.timeout ?? c.config.StopTimeout ?? 10;
     const exited = this.nextExit(c);
@@ -307,8 +388,9 @@ export class ContainerService extends ContainerQueries {
   async restart(ref: string, opts: { timeout: number | undefined; signal: string | undefined }): Promise<void> {
     const c = this.get(ref);
     await this.mutex.run(c.id, async () => {
-      // RestartCount counts restarts by the restart policy only, as in moby.
+      // RestartCount counts restarts by the restart policy only, and a restart resets it, as in moby.
       await this.stopLocked(c.id, opts);
+      this.resetRestartPolicy(c.id);
       await this.startLocked(c.id, ref);
       this.deps.events.container(c, 'restart');
     });
@@ -377,10 +459,11 @@ export class ContainerService extends ContainerQueries {
       if (req.RestartPolicy?.Name) {
         if (c.hostConfig.AutoRemove && req.RestartPolicy.Name !== 'no') throw invalidArgument('Restart policy cannot be updated because AutoRemove is enabled for the container');
         hc.RestartPolicy = { Name: req.RestartPolicy.Name, MaximumRetryCount: req.RestartPolicy.MaximumRetryCount ?? 0 };
+        const policyError = restartPolicyError(hc.RestartPolicy);
+        if (policyError) throw invalidArgument(policyError);
       }
       if (typeof hc.Memory === 'number' && hc.Memory > 0 && !hc.MemorySwap) hc.MemorySwap = hc.Memory * 2;
       const warnings = this.deps.runtime.discardUnsupported(hc);
-      if (req.RestartPolicy?.Name && req.RestartPolicy.Name !== 'no') warnings.push(`restart policy "${req.RestartPolicy.Name}" is not applied yet: the container is not restarted`);
       const limits = limitsOf(hc);
       warnings.push(...this.deps.runtime.checkLimits(limits, { update: true }));
       if (hc.PidsLimit === 0) limits.PidsLimit = -1; // stored as none, written as `max`
@@ -635,6 +718,27 @@ export class ContainerService extends ContainerQueries {
     return { adopted: counts.adopted, exited: counts.exited, removed: counts.removed };
   }
 
+  /**
+   * At kapald's start, once networking is back, as dockerd does: stopped containers whose policy
+   * says so start again (always, even after a docker stop; unless-stopped unless the user stopped
+   * it; on-failure after a failure). Returns how many started.
+   */
+  async restartByPolicy(): Promise<number> {
+    const { store, log } = this.deps;
+    let started = 0;
+    for (const c of store.list()) {
+      if (c.state.status !== 'exited' || !c.state.startedAt) continue;
+      if (!restartsAtDaemonStart(c.hostConfig.RestartPolicy, c.manuallyStopped, c.state.exitCode, c.restartCount)) continue;
+      try {
+        await this.mutex.run(c.id, () => this.startLocked(c.id, c.id));
+        started++;
+      } catch (err) {
+        log.warn({ err, container: c.id }, 'could not start a container its restart policy restarts at kapald start');
+      }
+    }
+    return started;
+  }
+
   /** One container: a live shim is followed again whatever the store said; otherwise the exit. */
   private async restoreOne(c: Container): Promise<'adopted' | 'exited' | 'removed' | 'unchanged'> {
     const { store, runtime } = this.deps;
@@ -657,6 +761,11 @@ export class ContainerService extends ContainerQueries {
       this.watch(c.id, socket);
       return 'adopted';
     }
+    if (c.state.status === 'restarting') {
+      // It was waiting out its restart delay when kapald went: it restarts now.
+      this.scheduleRestart(c.id, 0);
+      return 'unchanged';
+    }
     if (isRunning(c.state.status)) {
       this.exited(c.id, undefined);
       return 'exited';
@@ -668,6 +777,8 @@ export class ContainerService extends ContainerQueries {
   /** kapald is stopping: let go of the shims; the containers keep running. */
   close(): void {
     this.closing = true;
+    for (const timer of this.restartTimers.values()) clearTimeout(timer);
+    this.restartTimers.clear();
     for (const conn of this.monitors.values()) conn.close();
     this.monitors.clear();
   }

@@ -42,7 +42,6 @@ export function unsupportedSettings(config: ContainerConfig, hc: HostConfig): st
   }
   const warnings: string[] = [];
   for (const [keys, message] of WARNED) if (keys.some((k) => nonEmpty(h[k]))) warnings.push(message);
-  if (hc.RestartPolicy.Name !== 'no') warnings.push(`restart policy "${hc.RestartPolicy.Name}" is not applied yet: the container is not restarted`);
   const securityOpt = (hc.SecurityOpt ?? []).filter((o) => !/^no-new-privileges(?:[:=]true)?$/.test(o) && !/^seccomp[=:]/.test(o));
   if (securityOpt.length > 0) warnings.push(`security options ${securityOpt.join(', ')} are not applied yet`);
   return warnings;

@@ -236,6 +236,7 @@ export class ExecService {
     const c = this.deps.containers.get(ref);
     if (!isRunning(c.state.status)) throw conflict(`container ${c.id} is not running`);
     if (c.state.status === 'paused') throw conflict(`Container ${c.id} is paused, unpause the container before exec`);
+    if (c.state.status === 'restarting') throw conflict(`Container ${c.id} is restarting, wait until the container is running`);
     return c;
   }
 
