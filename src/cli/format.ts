@@ -3,15 +3,17 @@
 // go-units sizes, and relative times ("Up 5 seconds", "2 hours ago").
 
 import { humanDuration } from '../domain/human-duration.js';
-import { UsageError } from './output.js';
+
+/** A --format template that cannot be executed; the command fails with status 1, as docker's. */
+export class TemplateError extends Error {}
 
 /**
  * Rows under a header as the docker CLI's tabwriter lays them out (minimum width 10, padding 3):
  * every column but the last as wide as its widest cell plus three spaces, and at least ten.
  */
-export function table(header: string[], rows: string[][]): string {
+export function table(header: string[], rows: string[][], minWidth = 10): string {
   const all = [header, ...rows];
-  const widths = header.map((_, i) => Math.max(10, 3 + Math.max(...all.map((r) => [...(r[i] ?? '')].length))));
+  const widths = header.map((_, i) => Math.max(minWidth, 3 + Math.max(...all.map((r) => [...(r[i] ?? '')].length))));
   return all.map((r) => r.map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i]! - ([...cell].length - cell.length)))).join('').trimEnd()).join('\n') + '\n';
 }
 
@@ -23,7 +25,7 @@ function field(value: unknown, pathText: string): unknown {
   let v = value;
   for (const key of pathText.slice(1).split('.')) {
     if (v === null || typeof v !== 'object' || !(key in (v as object))) {
-      throw new UsageError(`template: :1: executing "" at <${pathText}>: can't evaluate field ${key}`);
+      throw new TemplateError(`template: :1:2: executing "" at <${pathText}>: can't evaluate field ${key} in type *formatter.Context`);
     }
     v = (v as Record<string, unknown>)[key];
   }
@@ -50,10 +52,10 @@ export function renderTemplate(template: string, value: unknown): string {
   return text.replace(ACTION, (_, action: string) => {
     const words = action.match(/"(?:[^"\\]|\\.)*"|\S+/g) ?? [];
     const arg = (w: string | undefined): unknown => {
-      if (w === undefined) throw new UsageError(`template: :1: missing argument in {{${action}}}`);
+      if (w === undefined) throw new TemplateError(`template: :1: missing argument in {{${action}}}`);
       if (w.startsWith('"')) return JSON.parse(w) as string;
       if (w.startsWith('.')) return field(value, w);
-      throw new UsageError(`template: :1: function "${w}" not defined`);
+      throw new TemplateError(`template: :1: function "${w}" not defined`);
     };
     const [head, ...rest] = words;
     switch (head) {

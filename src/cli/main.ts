@@ -24,7 +24,9 @@ const HELP_FLAG: FlagSpec = { help: { short: 'h', help: 'Print usage' } };
 const listing = (entries: Record<string, Entry | Verb>) => Object.entries(entries).map(([verb, e]) => `  ${verb.padEnd(12)}${e.summary}`).join('\n');
 
 function mainHelp(): string {
-  const sections = SECTIONS.filter((s) => Object.keys(s.entries).length > 0).map((s) => `${s.title}:\n${listing(s.entries)}`);
+  // As docker: the common commands in their own order, the others alphabetical.
+  const sorted = (s: (typeof SECTIONS)[number]) => (s.title === 'Common Commands' ? s.entries : Object.fromEntries(Object.entries(s.entries).sort(([a], [b]) => a.localeCompare(b))));
+  const sections = SECTIONS.filter((s) => Object.keys(s.entries).length > 0).map((s) => `${s.title}:\n${listing(sorted(s))}`);
   return [
     'Usage:  kapal [OPTIONS] COMMAND',
     'A container engine that speaks the Docker Engine API',

@@ -5,7 +5,7 @@
 // lookup returned: children are opened relative to their parent's descriptor without following
 // symlinks, file contents through the descriptor's own /proc/self/fd entry.
 
-import { chmodSync, closeSync, fchmodSync, fstatSync, openSync, readdirSync, readSync, writeSync, type Stats } from 'node:fs';
+import { chmodSync, closeSync, fchmodSync, futimesSync, fstatSync, openSync, readdirSync, readSync, writeSync, type Stats } from 'node:fs';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import tar from 'tar-stream';
@@ -298,6 +298,7 @@ export async function extractInto(pid: number, p: string, container: string, inp
         try {
           fchownat(fd, '', uid, gid, AT_EMPTY_PATH);
           fchmodSync(fd, mode); // the archive's mode, not kapald's umask
+          if (h.mtime) futimesSync(fd, h.mtime, h.mtime); // and its time, as docker's untar keeps it
           closeSync(fd);
           next();
         } catch (err) {

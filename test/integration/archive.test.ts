@@ -44,12 +44,15 @@ t.test('out and in: files, directories, symlinks as symlinks, docker\'s stat hea
   t.equal(untar(dir.body, '-xO', 'd/sub/g'), 'deep\n');
   t.equal((await d.request('GET', `/containers/${id}/archive?path=/nosuch`)).json().message, `Could not find the file /nosuch in container ${id}`);
 
-  const upload = execFileSync('sh', ['-c', 'cd "$(mktemp -d)" && mkdir -p up/x && echo y > up/x/z && chmod 600 up/x/z && tar -c up && cd / && rm -rf "$OLDPWD"'], { maxBuffer: 1 << 20 });
+  const upload = execFileSync('sh', ['-c', 'cd "$(mktemp -d)" && mkdir -p up/x && echo y > up/x/z && chmod 600 up/x/z && touch -d @978307200 up/x/z && tar -c up && cd / && rm -rf "$OLDPWD"'], { maxBuffer: 1 << 20 });
   const put = await d.request('PUT', `/containers/${id}/archive?path=/d`, { body: upload, headers: { 'Content-Type': 'application/x-tar' } });
   t.equal(put.status, 200, put.text);
   const check = await d.request('POST', `/containers/${id}/exec`, { body: JSON.stringify({ Cmd: ['sh', '-c', 'cat /d/up/x/z; stat -c %a:%u /d/up/x/z'], AttachStdout: true }), headers: json });
   const out = await d.request('POST', `/exec/${check.json().Id}/start`, { body: JSON.stringify({ Tty: true }), headers: json });
   t.equal(out.text.replace(/\r/g, ''), 'y\n600:0\n', 'the archive\'s mode, the container\'s root as owner');
+  const upTimes = await d.request('POST', `/containers/${id}/exec`, { body: JSON.stringify({ Cmd: ['stat', '-c', '%Y', '/d/up/x/z'], AttachStdout: true }), headers: json });
+  const mtime = (await d.request('POST', `/exec/${upTimes.json().Id}/start`, { body: JSON.stringify({ Tty: true }), headers: json })).text.trim();
+  t.equal(mtime, '978307200', 'the file keeps the archive\'s time, as docker cp');
 });
 
 t.test('a stopped container: its file system (volumes included) is built for the copy and let go after', async (t) => {

@@ -40,6 +40,8 @@ t.test('run: output and exit status as docker run gives them, stdin piped, and d
   t.match(notFound.stderr, /exec: "nosuchcmd": executable file not found in \$PATH/);
   const notExecutable = await kapal(d, ['run', '--rm', 'busybox', '/etc/passwd']);
   t.equal(notExecutable.code, 126, notExecutable.stderr);
+  const noTty = await kapal(d, ['run', '-it', '--rm', 'busybox', 'true'], { input: '' });
+  t.same([noTty.code, noTty.stderr], [1, 'the input device is not a TTY\n'], '-it needs a terminal, as with docker');
   const badFlag = await kapal(d, ['run', '--nosuchflag', 'busybox']);
   t.equal(badFlag.code, 125);
   t.equal(badFlag.stderr, "unknown flag: --nosuchflag\nSee 'kapal run --help'.\n");
@@ -57,7 +59,10 @@ t.test('run -d, ps, port, inspect, exec, logs, top, stats, pause, rename, update
   t.equal(await ok(t, d, ['ps', '-q']), `${id.slice(0, 12)}\n`);
   t.equal(await ok(t, d, ['ps', '--no-trunc', '-q']), `${id}\n`);
   t.equal(await ok(t, d, ['ps', '--format', '{{.Names}} {{.Image}} {{.Labels}}']), 'web busybox team=x\n');
-  t.match(JSON.parse(await ok(t, d, ['ps', '--format', 'json'])), { ID: id.slice(0, 12), Names: 'web', State: 'running' });
+  t.match(JSON.parse(await ok(t, d, ['ps', '--format', 'json'])), { ID: id.slice(0, 12), Names: 'web', State: 'running', RunningFor: / ago$/, LocalVolumes: '0' });
+  const badTemplate = await kapal(d, ['ps', '--format', '{{.Nope}}']);
+  t.equal(badTemplate.code, 1);
+  t.match(badTemplate.stderr, /can't evaluate field Nope/);
   t.equal(await ok(t, d, ['ps', '-q', '--filter', 'name=nosuch']), '');
   t.equal(await ok(t, d, ['ps', '-q', '--filter', 'label=team=x']), `${id.slice(0, 12)}\n`);
   t.match(await ok(t, d, ['ps', '--format', 'table {{.ID}}\\t{{.Names}}']), /^CONTAINER ID +NAMES\n[0-9a-f]{12} +web\n$/);
@@ -236,6 +241,10 @@ t.test('kapal completion bash completes verbs, sub-verbs, flags and container na
   t.same(await complete(['kapal', 'network', 'c']), ['connect', 'create']);
   t.same(await complete(['kapal', 'run', '--priv']), ['--privileged']);
   t.same(await complete(['kapal', 'stop', 'web']), ['webserver'], 'container names from kapald');
+  t.same(await complete(['kapal', 'run', '--network', 'br']), ['bridge'], 'a flag\'s value: networks for --network');
+  t.same(await complete(['kapal', 'ps', '--format', '']), [], 'nothing to offer for other values');
+  t.same(await complete(['kapal', 'network', 'connect', 'bridge', 'web']), ['webserver'], 'network connect: a network, then a container');
+  t.same(await complete(['kapal', 'container', 'run', 'busybox', '']), [], 'after run\'s image comes its command');
   t.ok((await complete(['kapal', 'run', ''])).includes('busybox:latest'), 'image names');
   const zsh = await kapal(d, ['completion', 'zsh']);
   t.match(zsh.stdout, /^#compdef kapal\n/);

@@ -456,9 +456,9 @@ t.test('kapal system info is kapal info; help lists the new verbs where docker l
   const id = (await d.request('GET', '/info')).json().ID;
   t.match(await ok(t, d, ['system', 'info']), `\n ID: ${id}\n`);
   const help = await ok(t, d, ['--help']);
-  t.match(help, /Management Commands:\n(  \S+ +.*\n)*  network +Manage networks\n/);
-  t.match(help, /Management Commands:\n(  \S+ +.*\n)*  volume +Manage volumes\n/);
-  t.match(help, /Commands:\n(  \S+ +.*\n)*  events +Get real time events from the server\n/);
+  t.match(help, /Management Commands:\n(  \S+ +\S.*\n)*  network +Manage networks\n/);
+  t.match(help, /Management Commands:\n(  \S+ +\S.*\n)*  volume +Manage volumes\n/);
+  t.match(help, /Commands:\n(  \S+ +\S.*\n)*  events +Get real time events from the server\n/);
   const network = await ok(t, d, ['network']);
   t.same([...network.matchAll(/^ {2}(\w+) /gm)].map((m) => m[1]), ['connect', 'create', 'disconnect', 'inspect', 'ls', 'prune', 'rm']);
   t.same([...(await ok(t, d, ['volume'])).matchAll(/^ {2}(\w+) /gm)].map((m) => m[1]), ['create', 'inspect', 'ls', 'prune', 'rm']);

@@ -27,6 +27,7 @@ const exec: Command = {
     const detach = bool(flags, 'detach');
     const tty = bool(flags, 'tty');
     const interactive = bool(flags, 'interactive');
+    if (!detach && tty && interactive && !process.stdin.isTTY) throw new Error('the input device is not a TTY');
     const env: string[] = [];
     if (list(flags, 'env-file').length) {
       const { readFileSync } = await import('node:fs');

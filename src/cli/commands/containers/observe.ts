@@ -15,7 +15,7 @@ export const top: Command = {
   async run(ctx, _flags, [name, ...psArgs]) {
     const q = psArgs.length ? `?ps_args=${enc(psArgs.join(' '))}` : '';
     const res = await ctx.api.json<{ Titles: string[]; Processes: string[][] }>('GET', `/containers/${enc(name!)}/top${q}`);
-    process.stdout.write(table(res.Titles, res.Processes));
+    process.stdout.write(table(res.Titles, res.Processes, 20)); // docker top's tabwriter: at least 20 wide
     return 0;
   },
 };

@@ -81,7 +81,7 @@ const ps: Command = {
       Image: c.Image,
       Command: command(c),
       CreatedAt: new Date(c.Created * 1000).toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' +0000 UTC'),
-      RunningFor: ago(c.Created).replace(/ ago$/, ''),
+      RunningFor: ago(c.Created),
       Ports: portsText(c.Ports),
       State: c.State,
       Status: c.Status,
@@ -89,6 +89,7 @@ const ps: Command = {
       Names: names(c),
       Labels: Object.entries(c.Labels ?? {}).map(([k, v]) => `${k}=${v}`).join(','),
       Mounts: (c.Mounts ?? []).map((m) => m.Name ?? m.Source ?? '').join(','),
+      LocalVolumes: String((c.Mounts ?? []).filter((m) => m.Name).length),
       Networks: Object.keys(c.NetworkSettings?.Networks ?? {}).join(','),
     }), { ID: 'CONTAINER ID', RunningFor: 'CREATED', CreatedAt: 'CREATED AT' });
     return 0;

@@ -32,6 +32,7 @@ const run: Command = {
     const [image, ...cmd] = args as [string, ...string[]];
     const detach = bool(flags, 'detach');
     const api = ctx.api;
+    if (!detach && bool(flags, 'tty') && bool(flags, 'interactive') && !process.stdin.isTTY) throw new Error('the input device is not a TTY');
     let id: string;
     try {
       id = await createContainer(api, createRequest(flags, image, cmd, { detach }), { pull: str(flags, 'pull') ?? 'missing', quiet: bool(flags, 'quiet') });

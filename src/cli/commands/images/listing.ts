@@ -4,8 +4,7 @@
 // a line not padded. (The shared table() of format.ts has no minimum width, so TAG would be 9
 // wide where docker prints 10.)
 
-import { renderTemplate } from '../../format.js';
-import { UsageError } from '../../output.js';
+import { renderTemplate, TemplateError } from '../../format.js';
 import { goJson } from './go-format.js';
 
 const MIN_WIDTH = 10;
@@ -60,7 +59,7 @@ function render(template: string, value: unknown): string {
   try {
     return renderTemplate(template, value);
   } catch (err) {
-    if (err instanceof UsageError) throw new Error(`template parsing error: ${err.message}`);
+    if (err instanceof TemplateError) throw new Error(`template parsing error: ${err.message}`);
     throw err;
   }
 }

@@ -4,10 +4,12 @@
 
 import type { Command } from '../../command.js';
 import { bool, str } from '../../flags.js';
-import { ago, ellipsis, humanSize as humanSize3, parseFormat, printList, shortId, table } from '../../format.js';
+import { ago, ellipsis, humanSize, parseFormat, printList, shortId, table } from '../../format.js';
 import { UsageError } from '../../output.js';
 import { diskUsage, type ContainerUsage, type DiskUsage, type ImageUsage } from './disk-usage.js';
-import { humanSize } from '../../format.js';
+
+/** The verbose tables' sizes: three digits, as docker's (the summary's are four). */
+const humanSize3 = (bytes: number) => humanSize(bytes, 3);
 
 interface Row {
   Type: string;

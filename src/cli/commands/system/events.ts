@@ -4,8 +4,7 @@
 
 import type { Command } from '../../command.js';
 import { str } from '../../flags.js';
-import { renderTemplate } from '../../format.js';
-import { UsageError } from '../../output.js';
+import { renderTemplate, TemplateError } from '../../format.js';
 import { filtersParam, readFilters } from '../../filters.js';
 import { goMap } from './template-values.js';
 import { apiTimestamp, rfc3339NanoFixed } from './timestamps.js';
@@ -71,7 +70,7 @@ function printerFor(format: string | undefined): Printer | string {
   try {
     renderTemplate(format, goFields({ Type: '', Action: '', Actor: { ID: '' } }, '0'));
   } catch (err) {
-    if (err instanceof UsageError) return err.message;
+    if (err instanceof TemplateError) return err.message;
     throw err;
   }
   return (m, timeNano) => renderTemplate(format, goFields(m, timeNano));

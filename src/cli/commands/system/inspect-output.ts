@@ -2,8 +2,8 @@
 // four spaces, `-f json` as one compact array, or a Go template per object. Objects that could not
 // be fetched are left out; their errors follow on stderr, and the exit status is then 1.
 
-import { renderTemplate } from '../../format.js';
-import { reportError, UsageError } from '../../output.js';
+import { renderTemplate, TemplateError } from '../../format.js';
+import { reportError } from '../../output.js';
 
 export async function printInspect(
   refs: string[],
@@ -30,7 +30,7 @@ export async function printInspect(
       try {
         out += `${renderTemplate(format, value)}\n`;
       } catch (err) {
-        if (!(err instanceof UsageError)) throw err;
+        if (!(err instanceof TemplateError)) throw err;
         errors.push(new Error(`template parsing error: ${err.message}`));
       }
     }
