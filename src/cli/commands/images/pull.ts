@@ -4,6 +4,7 @@
 
 import type { Command } from '../../command.js';
 import { bool, str } from '../../flags.js';
+import { repositoryReference } from './names.js';
 import { displayJsonMessages, stdoutDisplay } from './progress.js';
 
 const pull: Command = {
@@ -17,16 +18,10 @@ const pull: Command = {
   minArgs: 1,
   maxArgs: 1,
   async run(ctx, flags, args) {
-    const { canonicalString, fullName, parseReference, withDefaultTag } = await import('../../../images/reference.js');
+    const { canonicalString, fullName } = await import('../../../images/reference.js');
     const all = bool(flags, 'all-tags');
     const quiet = bool(flags, 'quiet');
-    let ref = parseReference(args[0]!);
-    const nameOnly = ref.tag === undefined && ref.digest === undefined;
-    if (all && !nameOnly) throw new Error("tag can't be used with --all-tags/-a");
-    if (!all && nameOnly) {
-      ref = withDefaultTag(ref);
-      if (!quiet) process.stdout.write(`Using default tag: ${ref.tag}\n`);
-    }
+    const ref = await repositoryReference(args[0]!, all, quiet);
     const query = new URLSearchParams({ fromImage: fullName(ref) });
     // The API takes a digest in `tag`, as the docker client sends it.
     if (!all) query.set('tag', ref.digest ?? ref.tag ?? '');

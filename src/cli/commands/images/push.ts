@@ -3,7 +3,7 @@
 
 import type { Command } from '../../command.js';
 import { bool } from '../../flags.js';
-import { imagePath } from './names.js';
+import { imagePath, repositoryReference } from './names.js';
 import { displayJsonMessages, stdoutDisplay } from './progress.js';
 
 const push: Command = {
@@ -16,16 +16,10 @@ const push: Command = {
   minArgs: 1,
   maxArgs: 1,
   async run(ctx, flags, args) {
-    const { canonicalString, fullName, parseReference, withDefaultTag } = await import('../../../images/reference.js');
+    const { canonicalString, fullName } = await import('../../../images/reference.js');
     const all = bool(flags, 'all-tags');
     const quiet = bool(flags, 'quiet');
-    let ref = parseReference(args[0]!);
-    const nameOnly = ref.tag === undefined && ref.digest === undefined;
-    if (all && !nameOnly) throw new Error("tag can't be used with --all-tags/-a");
-    if (!all && nameOnly) {
-      ref = withDefaultTag(ref);
-      if (!quiet) process.stdout.write(`Using default tag: ${ref.tag}\n`);
-    }
+    const ref = await repositoryReference(args[0]!, all, quiet);
     if (ref.digest !== undefined) throw new Error('cannot push a digest reference');
     const query = all || ref.tag === undefined ? '' : `?tag=${encodeURIComponent(ref.tag)}`;
     const res = await ctx.api.stream('POST', `/images/${imagePath(fullName(ref))}/push${query}`);
