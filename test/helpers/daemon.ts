@@ -9,6 +9,8 @@ import { fileURLToPath } from 'node:url';
 import { request, type RequestOptions, type Response } from './http.js';
 import { onExit } from 'signal-exit';
 import { killContainers, removeCgroupParent, unmountBelow } from './leftovers.js';
+import { persistentLeaks } from './leak-check.js';
+import type { Finding } from '../../src/check/leaks.js';
 import { networkSlotFor } from './network-slot.js';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -30,6 +32,11 @@ export interface DaemonOptions {
   /** The cgroup parent (below the test's own cgroup); private and unique by default. */
   cgroupParent?: string;
   dir?: string;
+  /**
+   * Whether the teardown runs the leak checker while the daemon is still up (default: yes, unless
+   * rawArgs replace the daemon's flags). Only for tests that leave an inconsistency on purpose.
+   */
+  leakCheck?: boolean;
 }
 
 export interface TestDaemon {
@@ -37,6 +44,8 @@ export interface TestDaemon {
   socket: string;
   dataRoot: string;
   execRoot: string;
+  configFile: string;
+  cgroupParent: string;
   proc: ChildProcess;
   output(): string;
   request(method: string, urlPath: string, opts?: RequestOptions): Promise<Response>;
@@ -115,17 +124,22 @@ export function spawnDaemon(t: Teardown, name: string, opts: DaemonOptions = {})
   };
   unfinished.add(onExit);
   t.teardown(async () => {
+    let leaks: Finding[] = [];
     if (proc.exitCode === null && proc.signalCode === null) {
+      if (opts.leakCheck !== false && !opts.rawArgs) leaks = persistentLeaks(args);
       proc.kill('SIGKILL');
       await exited;
     }
     cleanUp();
+    if (leaks.length > 0) throw new Error(`kapal-leak-check found what kapald left or lost:\n${leaks.map((f) => `  ${f.kind} ${f.what}: ${f.why}`).join('\n')}`);
   });
   return {
     dir,
     socket,
     dataRoot,
     execRoot,
+    configFile,
+    cgroupParent,
     proc,
     output: () => out,
     request: (method, urlPath, ropts) => request(socket, method, urlPath, ropts),
