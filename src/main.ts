@@ -9,6 +9,7 @@ import { checkConflicts, ConfigError, readConfigFile, resolveConfig, type Daemon
 import { parseFlags, usage } from './daemon/flags.js';
 import { notifySystemd } from './daemon/notify.js';
 import { writePidfile } from './daemon/pidfile.js';
+import { armFailpoints } from './service/failpoints.js';
 
 const EXPECTED_STARTUP_ERRORS = new Set(['ListenError', 'LockHeldError', 'SchemaError']);
 
@@ -73,6 +74,7 @@ async function main(argv: string[]): Promise<number | undefined> {
     return 2;
   }
   if (!config) return 0;
+  armFailpoints(process.env['KAPAL_TEST_FAILPOINTS']); // crash-safety tests only
 
   const log = pino(
     { level: config.logLevel, timestamp: pino.stdTimeFunctions.isoTime, base: { pid: process.pid } },

@@ -135,7 +135,11 @@ function compare(config: LeakCheckConfig, daemonPid: number | undefined, stores:
   // Volume directories: one per volume.
   const volumeNames = new Set(volumes.map((v) => v.name));
   for (const name of entries(volumesRoot)) if (!volumeNames.has(name)) find('directory', path.join(volumesRoot, name), 'belongs to no volume');
-  for (const v of volumes) if (!existsSync(path.join(volumesRoot, v.name, '_data'))) find('volume', v.name, 'has no _data directory');
+  // A volume a create made gets its directory at the first start.
+  for (const v of volumes) {
+    const running = stores.volumes.runningUsersOf(v.name).some((id) => live.has(id));
+    if (running && !existsSync(path.join(volumesRoot, v.name, '_data'))) find('volume', v.name, 'is used by a running container but has no _data directory');
+  }
 
   // Networks: a bridge per bridge network; bridge ports are the veths of running containers.
   const networks = stores.networks.list().filter((n) => n.driver === 'bridge' && n.bridge);

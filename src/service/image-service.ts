@@ -28,6 +28,7 @@ import { collectGarbage, type Collected } from '../images/garbage.js';
 import { layerMediaType, unpackPlan, type LayerEvent } from '../images/plan-unpacker.js';
 import type { ImageStore, MovedRef, NewImage } from '../store/image-store.js';
 import type { EventService } from './events.js';
+import { failpoint } from './failpoints.js';
 
 export interface ImageServiceDeps {
   store: ImageStore;
@@ -376,7 +377,9 @@ export class ImageService {
    */
   async registerPlan(plan: LoadPlan, refs: RefToAdd[], onLayer: (layer: LayerEvent) => void = () => {}): Promise<{ image: NewImage; moved: MovedRef[] }> {
     const { image, newLayers } = await unpackPlan(this.deps, plan, onLayer, { cleanUpOnFailure: this.active === 1 });
+    failpoint('image.unpacked');
     const moved = this.deps.store.register(image, newLayers, refs);
+    failpoint('image.registered');
     return { image, moved };
   }
 

@@ -46,7 +46,8 @@ function portMatcher(value: string): (port: number, proto: string) => boolean {
 export function containerMatches(c: Container, f: Map<string, string[]>, ctx: ListContext): boolean {
   const has = (k: string) => (f.get(k)?.length ?? 0) > 0;
   if (has('id') && !f.get('id')!.some((p) => c.id.startsWith(p))) return false;
-  if (has('name') && !f.get('name')!.some((n) => new RegExp(n).test(c.name.slice(1)))) return false;
+  // As moby: a pattern may be written for the name with its slash (`^/web$`) or without it.
+  if (has('name') && !f.get('name')!.some((n) => new RegExp(n).test(c.name) || new RegExp(n).test(c.name.slice(1)))) return false;
   if (has('label') && !matchLabels(c.config.Labels, f.get('label')!)) return false;
   if (has('label!') && f.get('label!')!.some((l) => matchLabels(c.config.Labels, [l]))) return false;
   if (has('status') && !f.get('status')!.includes(c.state.status)) return false;

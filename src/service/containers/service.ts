@@ -32,6 +32,7 @@ import { ContainerQueries } from './queries.js';
 import { startFailure } from './start-errors.js';
 import { top, type TopResult } from './top.js';
 import { ContainerWaiters, type WaitCondition, type WaitResult } from './waiters.js';
+import { failpoint } from '../failpoints.js';
 
 export type { ContainerServiceDeps, Logger } from './queries.js';
 
@@ -60,6 +61,7 @@ export class ContainerService extends ContainerQueries {
     const { container, warnings, joins, mounts } = buildContainer(this.deps, req, name);
     runtime.validate(container);
     runtime.prepare(container);
+    failpoint('create.prepared');
     try {
       const made = this.deps.networks.inTransaction(() => {
         store.insert(container);
@@ -71,6 +73,7 @@ export class ContainerService extends ContainerQueries {
       runtime.destroy(container.id);
       throw err;
     }
+    failpoint('create.committed');
     this.deps.events.container(container, 'create');
     return { Id: container.id, Warnings: warnings };
   }
@@ -106,6 +109,7 @@ export class ContainerService extends ContainerQueries {
   private destroy(c: Container, volumes = c.hostConfig.AutoRemove): void {
     const owned = this.deps.volumes.namesOf(c.id);
     this.deps.store.setState(c.id, { ...c.state, status: transition(c, 'remove') });
+    failpoint('remove.marked');
     for (const session of this.pendingAttach.get(c.id) ?? []) session.end();
     this.pendingAttach.delete(c.id);
     try {
@@ -115,6 +119,7 @@ export class ContainerService extends ContainerQueries {
       this.waiters.removed(c.id, c.state.exitCode, (err as Error).message);
       throw err;
     }
+    failpoint('remove.destroyed');
     this.deps.store.remove(c.id);
     if (volumes) this.deps.volumes.removeAnonymous(owned);
     this.deps.events.container(c, 'destroy');
@@ -231,6 +236,7 @@ export class ContainerService extends ContainerQueries {
     let network: NetworkPlan | undefined;
     try {
       network = await this.deps.networks.prepareStart(c);
+      failpoint('start.network');
       // Before SHIM_GO: the shim reads these clients' CLIENT_ATTACH (and queued stdin) before the
       // process runs, so even `echo hi` reaches them; the veths are in the child's netns.
       const layers = this.deps.images.layerPaths(image);
@@ -240,6 +246,7 @@ export class ContainerService extends ContainerQueries {
         monitorSocket = await connect();
         for (const s of sessions) s.connect(await connect());
         await attached;
+        failpoint('start.launched');
       });
     } catch (err) {
       monitorSocket?.destroy();
@@ -250,6 +257,7 @@ export class ContainerService extends ContainerQueries {
     }
     const state: ContainerState = { ...c.state, status: started, pid: launched.pid, exitCode: 0, error: '', oomKilled: false, startedAt: now() };
     this.deps.store.setState(id, state);
+    failpoint('start.recorded');
     this.deps.events.container(c, 'start');
     this.watch(id, monitorSocket!);
     // Clients that attached while the shim was starting (after `sessions` was taken) join now;
@@ -378,6 +386,7 @@ export class ContainerService extends ContainerQueries {
     const timeout = opts.timeout ?? c.config.StopTimeout ?? 10;
     const exited = this.nextExit(c);
     this.monitor(c).signal(signo);
+    failpoint('stop.signalled');
     this.deps.events.container(c, 'kill', { signal: String(signo) });
     if (c.state.status === 'paused') await this.deps.runtime.setFrozen(c.id, false);
     const inTime = timeout < 0 ? await exited.then(() => true) : await Promise.race([exited.then(() => true), sleep(timeout * 1000).then(() => false)]);

@@ -19,6 +19,7 @@ import { AttachSession, type AttachEnd, type AttachSink } from '../containers/at
 import type { Logger } from '../containers/queries.js';
 import { execFailure } from '../containers/start-errors.js';
 import type { EventService } from '../events.js';
+import { failpoint } from '../failpoints.js';
 
 export interface ExecCreateRequest {
   Cmd: string[];
@@ -162,6 +163,7 @@ export class ExecService {
         if (session) session.connect(await connect());
       });
       exec.pid = started.pid;
+      failpoint('exec.launched');
     } catch (err) {
       monitor?.destroy();
       session?.detach();
