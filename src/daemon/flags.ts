@@ -40,6 +40,10 @@ const FLAGS: Record<string, FlagSpec> = {
   'live-restore': { key: 'live-restore', kind: 'bool', help: 'Accepted for dockerd compatibility; containers always outlive kapald' },
   label: { key: 'labels', kind: 'list', arg: 'K=V', help: 'Daemon label; repeatable' },
   'userns-remap': { key: 'userns-remap', kind: 'string', arg: 'USER', help: 'Run containers in a user namespace mapped to USER' },
+  'max-concurrent-downloads': { key: 'max-concurrent-downloads', kind: 'int', arg: 'N', help: 'Layers one pull downloads at once (default 3)' },
+  'max-concurrent-pulls': { key: 'max-concurrent-pulls', kind: 'int', arg: 'N', help: 'Pulls running at once; more wait their turn (default 4)' },
+  'max-concurrent-loads': { key: 'max-concurrent-loads', kind: 'int', arg: 'N', help: 'Loads and imports running at once; more wait their turn (default 2)' },
+  'default-pids-limit': { key: 'default-pids-limit', kind: 'int', arg: 'N', help: 'Pids limit of containers created without one; 0 or -1: none (default 2048)' },
 };
 
 export interface ParsedFlags {
@@ -108,7 +112,7 @@ function toPool(flag: string, value: string): { base: string; size: number } {
 }
 
 function toInt(flag: string, value: string): number {
-  if (!/^\d+$/.test(value)) throw new ConfigError(`invalid value ${JSON.stringify(value)} for flag --${flag}: expected a number`);
+  if (!/^-?\d+$/.test(value)) throw new ConfigError(`invalid value ${JSON.stringify(value)} for flag --${flag}: expected a number`);
   return Number(value);
 }
 
