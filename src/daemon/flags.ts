@@ -70,7 +70,7 @@ export function parseFlags(argv: string[]): ParsedFlags {
 
   let parsed;
   try {
-    parsed = parseArgs({ args: argv, options, strict: true, allowPositionals: false });
+    parsed = parseArgs({ args: joinNegativeValues(argv), options, strict: true, allowPositionals: false });
   } catch (err) {
     throw new ConfigError(describeParseError(err as NodeJS.ErrnoException & { message: string }));
   }
@@ -109,6 +109,23 @@ function toPool(flag: string, value: string): { base: string; size: number } {
     throw new ConfigError(`invalid value ${JSON.stringify(value)} for flag --${flag}: expected base=CIDR,size=N`);
   }
   return { base: fields.base, size };
+}
+
+/**
+ * `--default-pids-limit -1` as pflag takes it: util.parseArgs refuses a value that starts with
+ * `-` as ambiguous, so a number after an int flag becomes `--flag=-1`.
+ */
+function joinNegativeValues(argv: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    const next = argv[i + 1];
+    if (arg.startsWith('--') && FLAGS[arg.slice(2)]?.kind === 'int' && next !== undefined && /^-\d+$/.test(next)) {
+      out.push(`${arg}=${next}`);
+      i++;
+    } else out.push(arg);
+  }
+  return out;
 }
 
 function toInt(flag: string, value: string): number {

@@ -119,6 +119,7 @@ t.test('bounds: concurrent pulls, loads and layer downloads, and the default pid
   t.same([c.maxConcurrentDownloads, c.maxConcurrentPulls, c.maxConcurrentLoads], [5, 1, 3]);
   t.equal(c.defaultPidsLimit, 0, '-1 means none, as --pids-limit');
   t.equal(resolveConfig('f', { 'default-pids-limit': 0 }, {}).defaultPidsLimit, 0, '0 too');
+  t.equal(parseFlags(['--default-pids-limit', '-1']).values['default-pids-limit'], -1, 'a negative value after the flag, as dockerd takes it');
   t.equal(resolveConfig('f', { 'default-pids-limit': 100 }, {}).defaultPidsLimit, 100, 'from daemon.json');
   t.throws(() => resolveConfig('f', { 'max-concurrent-loads': 0 }, {}), /max-concurrent-loads/, 'at least one');
   t.throws(() => resolveConfig('f', { 'default-pids-limit': -2 }, {}), /default-pids-limit/);
