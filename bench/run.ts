@@ -10,6 +10,7 @@ import { benchScale } from './scale.js';
 import { benchStreams } from './streams.js';
 import { benchExec } from './exec.js';
 import { benchCli } from './cli.js';
+import { benchFrozenShim } from './frozen-shim.js';
 import { cleanUpAll } from './harness.js';
 
 const quick = process.argv.includes('--quick');
@@ -38,6 +39,7 @@ const scale = await benchScale(quick);
 const streams = await benchStreams(quick);
 const exec = await benchExec(quick);
 const cli = await benchCli(quick);
+const frozen = await benchFrozenShim(quick);
 const mbps = (n: number) => `${n.toFixed(0)} MB/s`;
 const kib = (n: number) => `${(n / 1024).toFixed(2)} MB`;
 
@@ -61,6 +63,11 @@ const rows: [string, string, string][] = [
   [`logs of ${(streams.logsBytes / 1e6).toFixed(0)} MB (four rotated files)`, ms(streams.logs), `${mbps(streams.logsMBps)}; docker 13.7 MB/s, podman 22.5 MB/s`],
   ['`exec` of `true`, end to end (inspect, create, hijacked start, inspect)', ms(exec.execTrue), 'target ≤ 15 ms; docker 56 ms, podman 129 ms'],
   ['`kapal ps` wall time, 3 running containers', ms(cli.ps), `target ≤ 100 ms; \`node -e 0\` ${cli.nodeAlone.median.toFixed(0)} ms`],
+  [
+    `GET /containers/json, ${frozen.containers} containers, one shim SIGSTOPped`,
+    `p50 ${frozen.oneFrozen.p50.toFixed(1)} ms, p99 ${frozen.oneFrozen.p99.toFixed(1)} ms (${frozen.oneFrozen.runs} requests)`,
+    `target p99 < 100 ms; all running: p50 ${frozen.allRunning.p50.toFixed(1)}, p99 ${frozen.allRunning.p99.toFixed(1)} ms`,
+  ],
 ];
 console.log(`kapal benchmarks: ${facts.cores} cores, kernel ${facts.kernel}, cgroup v${facts.cgroup}, node ${facts.node}${quick ? ' (quick)' : ''}\n`);
 console.log('| what | median | note |\n|---|---|---|');
@@ -69,5 +76,5 @@ for (const [what, value, note] of rows) console.log(`| ${what} | ${value} | ${no
 const dir = path.join(ROOT, 'bench/results');
 mkdirSync(dir, { recursive: true });
 const file = path.join(dir, `${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
-writeFileSync(file, `${JSON.stringify({ date: new Date().toISOString(), quick, machine: facts, images, containers, scale, streams, exec, cli }, null, 2)}\n`);
+writeFileSync(file, `${JSON.stringify({ date: new Date().toISOString(), quick, machine: facts, images, containers, scale, streams, exec, cli, frozen }, null, 2)}\n`);
 console.log(`\nresults: ${path.relative(ROOT, file)}`);

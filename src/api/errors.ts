@@ -6,6 +6,7 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import type { ErrorKind } from '../domain/errors.js';
 import { isKapalError } from '../domain/errors.js';
+import { JSON_BODY_LIMIT } from './streams/body-parsers.js';
 
 const STATUS: Record<ErrorKind, number> = {
   InvalidArgument: 400,
@@ -41,8 +42,18 @@ export function describeError(err: unknown, request: FastifyRequest): { status: 
   return { status: 500, message: `internal server error (request ${request.id}); the kapald log has the details` };
 }
 
+/**
+ * A body over its limit (413). moby sets no limit on JSON bodies, so the words are kapal's, in
+ * moby's style; tar uploads (load, import, archive PUT) stream and have none.
+ */
+export function bodyTooLarge(limitBytes: number): string {
+  return `request body too large: the limit is ${limitBytes / (1024 * 1024)} MiB`;
+}
+
 function clientMessage(err: Partial<FastifyError>): string {
   switch (err.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return bodyTooLarge(JSON_BODY_LIMIT);
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
       return `invalid JSON: ${err.message ?? ''}`.trim();

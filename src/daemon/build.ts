@@ -11,6 +11,7 @@ import { ContentStore } from '../images/content-store.js';
 import { LayerStore } from '../images/layer-store.js';
 import { RegistryClient } from '../images/registry/client.js';
 import { ImageService } from '../service/image-service.js';
+import { OperationSlots } from '../service/operation-slots.js';
 import { RegistryService } from '../service/registry-service.js';
 import { SystemService } from '../service/system-service.js';
 import { ContainerService } from '../service/containers/service.js';
@@ -64,6 +65,7 @@ export function createServices(config: DaemonConfig, db: Db, log: FastifyBaseLog
       const user = containerStore.imageInUse(imageId);
       return user && { id: user.id, running: isRunning(user.status) };
     },
+    loads: new OperationSlots(config.maxConcurrentLoads, 'max-concurrent-loads'),
   });
   const runtime = new ContainerRuntime({
     layout: new ContainerLayout(config.dataRoot, config.execRoot),
@@ -84,7 +86,7 @@ export function createServices(config: DaemonConfig, db: Db, log: FastifyBaseLog
     config: { bridge: config.bridge, bip: config.bip, pools: config.defaultAddressPools.length > 0 ? config.defaultAddressPools : DEFAULT_POOLS, mtu: config.mtu, ipForward: config.ipForward },
   });
   const volumes = new VolumeService({ store: new VolumeStore(db), root: path.join(config.dataRoot, 'volumes'), events });
-  const containers = new ContainerService({ store: containerStore, images, runtime, events, log, networks: networks.endpoints, volumes, logDefaults: { Type: config.logDriver, Config: config.logOpts } });
+  const containers = new ContainerService({ store: containerStore, images, runtime, events, log, networks: networks.endpoints, volumes, logDefaults: { Type: config.logDriver, Config: config.logOpts }, defaultPidsLimit: config.defaultPidsLimit });
   findContainer = (ref) => containers.find(ref);
   const registry = new RegistryService({
     images,
@@ -93,6 +95,8 @@ export function createServices(config: DaemonConfig, db: Db, log: FastifyBaseLog
     content,
     client: new RegistryClient({ insecure: config.insecureRegistries, mirrors: config.registryMirrors, userAgent: `kapal/${readBuildInfo().version}` }),
     platform: { os: 'linux', architecture: host.goArch },
+    pulls: new OperationSlots(config.maxConcurrentPulls, 'max-concurrent-pulls'),
+    downloads: config.maxConcurrentDownloads,
   });
   const collected = images.collect({ atStart: true });
   if (collected.layers + collected.blobs > 0) log.info(collected, 'removed image data no image references');

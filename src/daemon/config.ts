@@ -47,7 +47,21 @@ export interface DaemonConfig {
   /** Where --userns-remap looks the remap user's ranges up (kapal's keys; dockerd has them fixed). */
   subuidFile: string;
   subgidFile: string;
+  /** Layers one pull downloads at once (dockerd's key and default). */
+  maxConcurrentDownloads: number;
+  /** Whole pulls, and loads plus imports, running at once; the rest wait their turn. */
+  maxConcurrentPulls: number;
+  maxConcurrentLoads: number;
+  /** pids.max of containers created without PidsLimit; 0 = none. */
+  defaultPidsLimit: number;
 }
+
+/** Defaults of the bounds (docs/images.md and README explain the choices). */
+export const DEFAULT_MAX_CONCURRENT_DOWNLOADS = 3;
+export const DEFAULT_MAX_CONCURRENT_PULLS = 4;
+export const DEFAULT_MAX_CONCURRENT_LOADS = 2;
+/** podman's default: plenty for real workloads (threads count too), a wall for a fork bomb. */
+export const DEFAULT_PIDS_LIMIT = 2048;
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -100,6 +114,11 @@ export const fileSchema = z.strictObject({
   'userns-remap': z.string().min(1).optional(),
   'userns-subuid-file': absolutePath.optional(),
   'userns-subgid-file': absolutePath.optional(),
+  'max-concurrent-downloads': z.number().int().min(1).max(64).optional(),
+  'max-concurrent-pulls': z.number().int().min(1).max(64).optional(),
+  'max-concurrent-loads': z.number().int().min(1).max(64).optional(),
+  // As --pids-limit: 0 or -1 is none.
+  'default-pids-limit': z.number().int().min(-1).optional(),
 });
 
 export type FileConfig = z.infer<typeof fileSchema>;
@@ -200,6 +219,10 @@ export function resolveConfig(configFile: string, file: FileConfig, flags: FileC
     usernsRemap: c['userns-remap'],
     subuidFile: c['userns-subuid-file'] ?? '/etc/subuid',
     subgidFile: c['userns-subgid-file'] ?? '/etc/subgid',
+    maxConcurrentDownloads: c['max-concurrent-downloads'] ?? DEFAULT_MAX_CONCURRENT_DOWNLOADS,
+    maxConcurrentPulls: c['max-concurrent-pulls'] ?? DEFAULT_MAX_CONCURRENT_PULLS,
+    maxConcurrentLoads: c['max-concurrent-loads'] ?? DEFAULT_MAX_CONCURRENT_LOADS,
+    defaultPidsLimit: Math.max(0, c['default-pids-limit'] ?? DEFAULT_PIDS_LIMIT),
   };
 }
 

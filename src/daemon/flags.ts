@@ -40,6 +40,10 @@ const FLAGS: Record<string, FlagSpec> = {
   'live-restore': { key: 'live-restore', kind: 'bool', help: 'Accepted for dockerd compatibility; containers always outlive kapald' },
   label: { key: 'labels', kind: 'list', arg: 'K=V', help: 'Daemon label; repeatable' },
   'userns-remap': { key: 'userns-remap', kind: 'string', arg: 'USER', help: 'Run containers in a user namespace mapped to USER' },
+  'max-concurrent-downloads': { key: 'max-concurrent-downloads', kind: 'int', arg: 'N', help: 'Layers one pull downloads at once (default 3)' },
+  'max-concurrent-pulls': { key: 'max-concurrent-pulls', kind: 'int', arg: 'N', help: 'Pulls running at once; more wait their turn (default 4)' },
+  'max-concurrent-loads': { key: 'max-concurrent-loads', kind: 'int', arg: 'N', help: 'Loads and imports running at once; more wait their turn (default 2)' },
+  'default-pids-limit': { key: 'default-pids-limit', kind: 'int', arg: 'N', help: 'Pids limit of containers created without one; 0 or -1: none (default 2048)' },
 };
 
 export interface ParsedFlags {
@@ -66,7 +70,7 @@ export function parseFlags(argv: string[]): ParsedFlags {
 
   let parsed;
   try {
-    parsed = parseArgs({ args: argv, options, strict: true, allowPositionals: false });
+    parsed = parseArgs({ args: joinNegativeValues(argv), options, strict: true, allowPositionals: false });
   } catch (err) {
     throw new ConfigError(describeParseError(err as NodeJS.ErrnoException & { message: string }));
   }
@@ -107,8 +111,25 @@ function toPool(flag: string, value: string): { base: string; size: number } {
   return { base: fields.base, size };
 }
 
+/**
+ * `--default-pids-limit -1` as pflag takes it: util.parseArgs refuses a value that starts with
+ * `-` as ambiguous, so a number after an int flag becomes `--flag=-1`.
+ */
+function joinNegativeValues(argv: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    const next = argv[i + 1];
+    if (arg.startsWith('--') && FLAGS[arg.slice(2)]?.kind === 'int' && next !== undefined && /^-\d+$/.test(next)) {
+      out.push(`${arg}=${next}`);
+      i++;
+    } else out.push(arg);
+  }
+  return out;
+}
+
 function toInt(flag: string, value: string): number {
-  if (!/^\d+$/.test(value)) throw new ConfigError(`invalid value ${JSON.stringify(value)} for flag --${flag}: expected a number`);
+  if (!/^-?\d+$/.test(value)) throw new ConfigError(`invalid value ${JSON.stringify(value)} for flag --${flag}: expected a number`);
   return Number(value);
 }
 

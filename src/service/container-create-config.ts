@@ -161,9 +161,15 @@ const isUnset = (v: unknown): boolean => v === undefined || v === null || v === 
 /**
  * The request's HostConfig over docker's defaults. Empty strings and zero sizes mean "default",
  * as they do for dockerd (LogConfig.Type "", ShmSize 0, NetworkMode "default"). `logDefaults` is
- * kapald's log-driver and log-opts.
+ * kapald's log-driver and log-opts; `defaultPidsLimit` its default-pids-limit, which a request
+ * without PidsLimit gets, written into HostConfig as dockerd writes its default-shm-size, so
+ * inspect shows the limit that applies (0 or -1 asked for explicitly still means none).
  */
-export function completeHostConfig(requested: Record<string, unknown> | null | undefined, logDefaults: LogConfig = { Type: 'json-file', Config: {} }): HostConfig {
+export function completeHostConfig(
+  requested: Record<string, unknown> | null | undefined,
+  logDefaults: LogConfig = { Type: 'json-file', Config: {} },
+  defaultPidsLimit = 0,
+): HostConfig {
   const out = hostConfigDefaults();
   for (const [key, value] of Object.entries(requested ?? {})) {
     if (isUnset(value)) continue;
@@ -173,6 +179,7 @@ export function completeHostConfig(requested: Record<string, unknown> | null | u
   if (!requested?.ShmSize) out.ShmSize = 67108864;
   if (out.MemorySwappiness === -1) out.MemorySwappiness = null;
   if (typeof out.PidsLimit === 'number' && out.PidsLimit <= 0) out.PidsLimit = null; // moby: 0 and -1 are none
+  else if (isUnset(requested?.PidsLimit) && defaultPidsLimit > 0) out.PidsLimit = defaultPidsLimit;
   const rp = (requested?.RestartPolicy ?? {}) as { Name?: string; MaximumRetryCount?: number };
   out.RestartPolicy = { Name: rp.Name || 'no', MaximumRetryCount: rp.MaximumRetryCount ?? 0 };
   const policyError = restartPolicyError(out.RestartPolicy);

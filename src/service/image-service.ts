@@ -12,6 +12,7 @@ import { stageArchive } from '../images/archive/stage-archive.js';
 import { writeArchive, type SavedImage } from '../images/archive/write-archive.js';
 import { importConfig } from '../images/import-config.js';
 import { pruneCandidates } from './image-filters.js';
+import type { OperationSlots, QueueWatch } from './operation-slots.js';
 import {
   canonicalString,
   familiarString,
@@ -39,6 +40,8 @@ export interface ImageServiceDeps {
   events: EventService;
   /** A container standing on the image, if any (docker refuses to delete such an image). */
   containerUsing?: (imageId: string) => { id: string; running: boolean } | undefined;
+  /** Bounds the loads and imports running at once (daemon.json max-concurrent-loads). */
+  loads?: OperationSlots | undefined;
 }
 
 /** One line of a JSON progress stream (docker's jsonmessage). */
@@ -260,9 +263,17 @@ export class ImageService {
     }
   }
 
-  /** POST /images/load: every image in the archive, then one message per name. */
-  load(input: Readable, progress: (m: ProgressMessage) => void): Promise<void> {
-    return this.writing(async () => {
+  /** Runs a load or an import once one of the load slots is free (at once when unbounded). */
+  private loadSlot<T>(operation: () => Promise<T>, watch: QueueWatch): Promise<T> {
+    return this.deps.loads ? this.deps.loads.run(operation, watch) : operation();
+  }
+
+  /**
+   * POST /images/load: every image in the archive, then one message per name. Waits for a load
+   * slot first (`watch` hears of the wait); the archive is not read meanwhile.
+   */
+  load(input: Readable, progress: (m: ProgressMessage) => void, watch: QueueWatch = {}): Promise<void> {
+    return this.loadSlot(() => this.writing(async () => {
       const staged = await stageArchive(input, this.deps.content);
       const plans = await planLoad(staged, this.deps.content, this.deps.platform);
       if (plans.length === 0) throw invalidArgument('invalid image archive: it holds no image for this platform');
@@ -283,18 +294,18 @@ export class ImageService {
         if (names.length === 0) progress({ stream: `Loaded image ID: ${image.id}\n` });
         for (const r of names) progress({ stream: `Loaded image: ${familiarString(r)}\n` });
       }
-    });
+    }), watch);
   }
 
   /**
    * POST /images/create?fromSrc=-: a root file system tar (plain, gzip or zstd) becomes a
    * one-layer image; returns its ID.
    */
-  import(input: Readable, opts: { repo: Reference | undefined; message: string; changes: string[] }): Promise<string> {
-    return this.writing(async () => {
+  import(input: Readable, opts: { repo: Reference | undefined; message: string; changes: string[] }, watch: QueueWatch = {}): Promise<string> {
+    // Changes are checked before anything is written, and before waiting for a slot.
+    const probe = importConfig({ diffId: '', architecture: this.deps.platform.architecture, message: opts.message, changes: opts.changes, now: new Date() });
+    return this.loadSlot(() => this.writing(async () => {
       const { content } = this.deps;
-      // Changes are checked before anything is written.
-      const probe = importConfig({ diffId: '', architecture: this.deps.platform.architecture, message: opts.message, changes: opts.changes, now: new Date() });
       const blob = await content.write(input);
       const { diffId, compression } = await diffIdOf(content, blob);
       const config = Buffer.from(JSON.stringify({ ...probe, rootfs: { type: 'layers', diff_ids: [diffId] } }));
@@ -309,7 +320,7 @@ export class ImageService {
       if (opts.repo) this.deps.events.image(id, familiarString(withDefaultTag(opts.repo)), 'tag', this.labelsOf(id));
       this.deps.events.image(id, id, 'import', this.labelsOf(id));
       return id;
-    });
+    }), watch);
   }
 
   /**

@@ -14,6 +14,7 @@ import { formatPlatform, type Descriptor, type PlatformSpec } from '../images/re
 import type { ImageStore } from '../store/image-store.js';
 import type { EventService } from './events.js';
 import { shortId, type ImageService, type ProgressMessage } from './image-service.js';
+import type { OperationSlots, QueueWatch } from './operation-slots.js';
 
 export interface RegistryServiceDeps {
   images: ImageService;
@@ -23,12 +24,14 @@ export interface RegistryServiceDeps {
   content: ContentStore;
   client: RegistryClient;
   platform: { os: string; architecture: string };
+  /** Bounds the pulls running at once (daemon.json max-concurrent-pulls). */
+  pulls?: OperationSlots | undefined;
+  /** Layers one pull downloads at once (daemon.json max-concurrent-downloads; dockerd's 3). */
+  downloads?: number | undefined;
 }
 
 type Progress = (m: ProgressMessage & { aux?: object }) => void;
 
-/** Layers downloaded at once, as dockerd's default max-concurrent-downloads. */
-const CONCURRENT_DOWNLOADS = 3;
 /** Progress for a download at most this often. */
 const PROGRESS_INTERVAL_MS = 100;
 
@@ -37,14 +40,22 @@ export class RegistryService {
 
   /**
    * POST /images/create?fromImage=: `ref` has a tag or a digest. `platform` (default kapald's
-   * own) picks the manifest of an index, and a single-platform image must match it.
+   * own) picks the manifest of an index, and a single-platform image must match it. The
+   * manifest is resolved first, so a missing image is an HTTP error at once; then the pull waits
+   * for a free slot (`watch` hears of the wait) and downloads.
    */
-  pull(ref: Reference, auth: RegistryAuth | undefined, progress: Progress, platform?: PlatformSpec): Promise<void> {
+  async pull(ref: Reference, auth: RegistryAuth | undefined, progress: Progress, platform?: PlatformSpec, watch: QueueWatch = {}): Promise<void> {
+    const { client } = this.deps;
+    // The manifest first: a missing image is an HTTP error before any output, as in moby.
+    const resolved = await client.resolve(ref, platform ?? this.deps.platform, auth);
+    const transfer = () => this.transfer(ref, resolved, auth, progress, platform);
+    return this.deps.pulls ? this.deps.pulls.run(transfer, watch) : transfer();
+  }
+
+  /** The config, the layers, then registration: what a pull slot bounds. */
+  private transfer(ref: Reference, resolved: Awaited<ReturnType<RegistryClient['resolve']>>, auth: RegistryAuth | undefined, progress: Progress, platform: PlatformSpec | undefined): Promise<void> {
     const { images, client, content, store } = this.deps;
     return images.writing(async () => {
-      // The manifest and config first: a missing or mismatched image is an HTTP error before
-      // any output, as in moby.
-      const resolved = await client.resolve(ref, platform ?? this.deps.platform, auth);
       if (!content.has(resolved.config.digest)) {
         await content.write(await client.fetchBlob(ref, resolved.config.digest, auth), resolved.config.digest);
       }
@@ -61,7 +72,7 @@ export class RegistryService {
         progress({ status: present ? 'Already exists' : 'Pulling fs layer', progressDetail: {}, id: shortId(layer.digest) });
         return !present;
       });
-      await inParallel(missing, CONCURRENT_DOWNLOADS, (layer) => this.download(ref, layer, auth, progress));
+      await inParallel(missing, this.deps.downloads ?? 3, (layer) => this.download(ref, layer, auth, progress));
 
       const manifest = await content.write(Readable.from([resolved.manifestBytes]), resolved.manifestDigest);
       const digest = resolved.indexDigest ?? resolved.manifestDigest;
@@ -96,10 +107,10 @@ export class RegistryService {
   }
 
   /** `docker pull -a`: every tag of the repository, one after the other. */
-  async pullAllTags(repo: Reference, auth: RegistryAuth | undefined, progress: Progress, platform?: PlatformSpec): Promise<void> {
+  async pullAllTags(repo: Reference, auth: RegistryAuth | undefined, progress: Progress, platform?: PlatformSpec, watch: QueueWatch = {}): Promise<void> {
     const tags = await this.deps.client.listTags(repo, auth);
     if (tags.length === 0) throw notFound(`repository ${familiarName(repo)} has no tags`);
-    for (const tag of tags) await this.pull(withTag(repo, tag), auth, progress, platform);
+    for (const tag of tags) await this.pull(withTag(repo, tag), auth, progress, platform, watch);
   }
 
   private async download(ref: Reference, layer: Descriptor, auth: RegistryAuth | undefined, progress: Progress): Promise<void> {

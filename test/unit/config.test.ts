@@ -110,3 +110,17 @@ t.test('a key given as a flag and in the file is an error, as in dockerd', async
   );
   t.doesNotThrow(() => checkConflicts(flags, { 'data-root': '/x' }));
 });
+
+t.test('bounds: concurrent pulls, loads and layer downloads, and the default pids limit', async (t) => {
+  const d = resolveConfig('f', {}, {});
+  t.same([d.maxConcurrentDownloads, d.maxConcurrentPulls, d.maxConcurrentLoads, d.defaultPidsLimit], [3, 4, 2, 2048], 'the defaults');
+  const f = parseFlags(['--max-concurrent-pulls', '1', '--max-concurrent-loads=3', '--max-concurrent-downloads', '5', '--default-pids-limit=-1']);
+  const c = resolveConfig('f', {}, f.values);
+  t.same([c.maxConcurrentDownloads, c.maxConcurrentPulls, c.maxConcurrentLoads], [5, 1, 3]);
+  t.equal(c.defaultPidsLimit, 0, '-1 means none, as --pids-limit');
+  t.equal(resolveConfig('f', { 'default-pids-limit': 0 }, {}).defaultPidsLimit, 0, '0 too');
+  t.equal(parseFlags(['--default-pids-limit', '-1']).values['default-pids-limit'], -1, 'a negative value after the flag, as dockerd takes it');
+  t.equal(resolveConfig('f', { 'default-pids-limit': 100 }, {}).defaultPidsLimit, 100, 'from daemon.json');
+  t.throws(() => resolveConfig('f', { 'max-concurrent-loads': 0 }, {}), /max-concurrent-loads/, 'at least one');
+  t.throws(() => resolveConfig('f', { 'default-pids-limit': -2 }, {}), /default-pids-limit/);
+});

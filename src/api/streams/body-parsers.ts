@@ -6,7 +6,7 @@ import type { FastifyInstance } from 'fastify';
 import { invalidArgument } from '../../domain/errors.js';
 
 /** Container create bodies are small; a generous cap keeps a bad client from filling memory. */
-const JSON_BODY_LIMIT = 16 * 1024 * 1024;
+export const JSON_BODY_LIMIT = 16 * 1024 * 1024;
 
 export const STREAM_CONTENT_TYPES = ['application/x-tar', 'application/tar', 'text/plain', 'application/octet-stream'];
 

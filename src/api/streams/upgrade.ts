@@ -10,6 +10,7 @@ import { EventEmitter } from 'node:events';
 import { IncomingMessage, ServerResponse } from 'node:http';
 import { Readable, type Duplex } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { bodyTooLarge } from '../errors.js';
 
 const kUpgradeSocket = Symbol('kapal.upgradeSocket');
 const kUpgradeBody = Symbol('kapal.upgradeBody');
@@ -99,7 +100,7 @@ function readBody(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<B
     return Promise.reject(Object.assign(new Error('invalid Content-Length'), { status: 400 }));
   }
   if (length > MAX_UPGRADE_BODY) {
-    return Promise.reject(Object.assign(new Error('request body too large'), { status: 413 }));
+    return Promise.reject(Object.assign(new Error(bodyTooLarge(MAX_UPGRADE_BODY)), { status: 413 }));
   }
   if (head.length >= length) {
     if (head.length > length) socket.unshift(head.subarray(length));

@@ -18,14 +18,16 @@ import { unsupportedSettings } from './unsupported.js';
 const now = () => new Date().toISOString();
 
 export function buildContainer(
-  deps: Pick<ContainerServiceDeps, 'store' | 'images' | 'runtime' | 'logDefaults' | 'networks'>,
+  deps: Pick<ContainerServiceDeps, 'store' | 'images' | 'runtime' | 'logDefaults' | 'defaultPidsLimit' | 'networks'>,
   req: CreateRequest,
   name: string | undefined,
 ): { container: Container; warnings: string[]; joins: NetworkJoin[]; mounts: ContainerMount[] } {
   const { store, images, runtime } = deps;
   const image = images.get(req.Image);
   const config = mergeConfig(req, image.parsed.config ?? {});
-  const hostConfig = completeHostConfig(req.HostConfig, deps.logDefaults);
+  // The default pids limit only where the pids controller can apply it (no warning otherwise).
+  const defaultPidsLimit = runtime.cgroups.features.pids ? (deps.defaultPidsLimit ?? 0) : 0;
+  const hostConfig = completeHostConfig(req.HostConfig, deps.logDefaults, defaultPidsLimit);
   const warnings: string[] = unsupportedSettings(config, hostConfig);
   warnings.push(...runtime.discardUnsupported(hostConfig));
   warnings.push(...runtime.checkLimits(limitsOf(hostConfig)));

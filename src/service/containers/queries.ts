@@ -35,6 +35,8 @@ export interface ContainerServiceDeps {
   networks: ContainerEndpoints;
   /** kapald's log-driver and log-opts (json-file with no options when absent). */
   logDefaults?: LogConfig | undefined;
+  /** daemon.json default-pids-limit: PidsLimit of a container created without one (0: none). */
+  defaultPidsLimit?: number | undefined;
 }
 
 export class ContainerQueries {

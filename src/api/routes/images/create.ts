@@ -7,8 +7,7 @@ import type { Api } from '../../app.js';
 import { invalidArgument } from '../../../domain/errors.js';
 import { decodeRegistryAuth } from '../../../images/registry/auth-config.js';
 import { parseRepoAndTag, parseTagTarget } from '../../../images/reference.js';
-import { startResponseStream } from '../../streams/response-stream.js';
-import { LazyProgressStream, writeProgress } from '../../streams/progress.js';
+import { LazyProgressStream, watchQueue } from '../../streams/progress.js';
 import type { Services } from '../index.js';
 
 const query = z.looseObject({
@@ -39,10 +38,15 @@ export default function createImage(app: Api, { images, registry }: Services): v
       if (!body || typeof body.pipe !== 'function') throw invalidArgument('an archive is required in the request body');
       // docker import sends the tag inside repo ("myimp:1") with an empty tag.
       const repo = q.repo ? parseTagTarget(q.repo, q.tag ?? '') : undefined;
-      const id = await images.import(body, { repo, message: q.message ?? 'Imported from -', changes: [q.changes ?? []].flat() });
-      const res = startResponseStream(reply, 'application/json');
-      writeProgress(res, { status: id });
-      res.end();
+      // Errors are HTTP errors, unless the import had to wait for a slot (which started the 200).
+      const stream = new LazyProgressStream(reply, request);
+      try {
+        const id = await images.import(body, { repo, message: q.message ?? 'Imported from -', changes: [q.changes ?? []].flat() }, watchQueue(stream, reply));
+        stream.write({ status: id });
+      } catch (err) {
+        stream.fail(err);
+      }
+      stream.end();
       return;
     }
     if (q.fromImage === undefined) throw invalidArgument('Missing fromImage or fromSrc');
@@ -51,8 +55,9 @@ export default function createImage(app: Api, { images, registry }: Services): v
     const platform = q.platform ? parsePlatform(q.platform) : undefined;
     const stream = new LazyProgressStream(reply, request);
     try {
-      if (ref.tag === undefined && ref.digest === undefined) await registry.pullAllTags(ref, auth, stream.write, platform);
-      else await registry.pull(ref, auth, stream.write, platform);
+      const watch = watchQueue(stream, reply, { extra: { id: ref.digest ?? ref.tag ?? 'latest' } });
+      if (ref.tag === undefined && ref.digest === undefined) await registry.pullAllTags(ref, auth, stream.write, platform, watch);
+      else await registry.pull(ref, auth, stream.write, platform, watch);
     } catch (err) {
       stream.fail(err);
     }

@@ -5,8 +5,7 @@ import type { Readable } from 'node:stream';
 import { z } from 'zod';
 import type { Api } from '../../app.js';
 import { queryBool } from '../../query.js';
-import { startResponseStream } from '../../streams/response-stream.js';
-import { writeProgress, writeStreamError } from '../../streams/progress.js';
+import { LazyProgressStream, watchQueue, writeProgress, writeStreamError } from '../../streams/progress.js';
 import type { Services } from '../index.js';
 import { invalidArgument } from '../../../domain/errors.js';
 
@@ -18,12 +17,19 @@ export default function loadImages(app: Api, { images }: Services): void {
       const body = request.body as Readable | undefined;
       if (!body || typeof (body as Readable).pipe !== 'function') throw invalidArgument('an image archive is required in the request body');
       const { quiet } = request.query;
-      const res = startResponseStream(reply, 'application/json');
+      const stream = new LazyProgressStream(reply, request);
+      const res = stream.start();
       try {
-        await images.load(body, (m) => {
-          if (quiet && m.progressDetail) return;
-          writeProgress(res, m);
-        });
+        // While it waits for a slot (the archive unread), the client sees why; -q hides that.
+        const watch = watchQueue(stream, reply, { extra: { progressDetail: {} }, silent: quiet });
+        await images.load(
+          body,
+          (m) => {
+            if (quiet && m.progressDetail) return;
+            writeProgress(res, m);
+          },
+          watch,
+        );
       } catch (err) {
         writeStreamError(res, err, request);
         body.resume();
