@@ -1,7 +1,8 @@
 // POST /images/load: a docker save or OCI layout archive in the body; a JSON progress stream out.
 // moby always answers 200 and reports failures inside the stream.
 
-import type { Readable } from 'node:stream';
+import { PassThrough, type Readable } from 'node:stream';
+import { finished } from 'node:stream/promises';
 import { z } from 'zod';
 import type { Api } from '../../app.js';
 import { queryBool } from '../../query.js';
@@ -19,14 +20,20 @@ export default function loadImages(app: Api, { images }: Services): void {
       if (!body || typeof (body as Readable).pipe !== 'function') throw invalidArgument('an image archive is required in the request body');
       const { quiet } = request.query;
       const res = startResponseStream(reply, 'application/json');
+      // Through a pipe: a failed load destroys the stream it reads, and destroying the request
+      // would cut the connection before the client has sent the rest of its body and read the
+      // error (a full disk fails the load a few kilobytes in). The request is drained instead,
+      // before the answer ends (after it, a Connection: close socket is closed under the upload).
+      const archive = body.pipe(new PassThrough());
       try {
-        await images.load(body, (m) => {
+        await images.load(archive, (m) => {
           if (quiet && m.progressDetail) return;
           writeProgress(res, m);
         });
       } catch (err) {
         writeStreamError(res, err, request);
-        body.resume();
+        body.unpipe(archive);
+        await finished(body.resume()).catch(() => {});
       }
       res.end();
     },
