@@ -13,15 +13,37 @@ struct out {
   long long max_size;  /* rotate before a record once size reaches this; 0: never */
   int max_file;        /* files kept, the current one included */
   int rotated;         /* <path>.1 ... <path>.<rotated> exist */
+  int failing;         /* the last write failed (and was reported) */
   char path[PATH_MAX]; /* <id>-json.log */
   char buf[65536];     /* 64 KiB: a quarter fewer cycles than 16 KiB at full speed (bench/streams.ts) */
 };
 
 static struct out o = {.fd = -1};
 
+/* A write that fails (a full disk) drops the buffered records: the part of them that did reach
+ * the file is cut off again, or the next record, once there is space, would continue a torn line
+ * and be lost to readers. The failure is reported once, not per record (shim.log is in memory). */
 static void flush(struct out *o) {
-  if (o->len && write_all(o->fd, o->buf, o->len) < 0)
-    dprintf(STDERR_FILENO, "kapal-shim: write log: %s\n", errstr(errno));
+  size_t done = 0;
+  while (done < o->len) {
+    ssize_t n = write(o->fd, o->buf + done, o->len - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) break;
+    done += n;
+  }
+  if (done < o->len) {
+    int err = errno;
+    struct stat st;
+    if (done && (fstat(o->fd, &st) < 0 || ftruncate(o->fd, st.st_size - (off_t)done) < 0))
+      dprintf(STDERR_FILENO, "kapal-shim: write log: cut a torn record: %s\n", errstr(errno));
+    if (!o->failing)
+      dprintf(STDERR_FILENO, "kapal-shim: write log: %s; dropping output until a write succeeds\n", errstr(err));
+    o->failing = 1;
+    o->size -= o->len;
+  } else if (o->len && o->failing) {
+    dprintf(STDERR_FILENO, "kapal-shim: write log: writing again\n");
+    o->failing = 0;
+  }
   o->len = 0;
 }
 

@@ -1,5 +1,6 @@
 // The one place where failures become HTTP: domain kinds → statuses, validation → 400,
-// anything unexpected → 500 without details (those go to the log with the request id).
+// a full disk → 500 with the reason, anything unexpected → 500 without details (those go to the
+// log with the request id).
 // Bodies are {"message": "..."} with Content-Type exactly application/json: the docker CLI
 // compares it with == and prints the raw body otherwise.
 
@@ -33,6 +34,11 @@ export function sendError(reply: FastifyReply, status: number, message: string):
 /** Maps any error thrown by a route, a hook or fastify itself to a status and a message. */
 export function describeError(err: unknown, request: FastifyRequest): { status: number; message: string } {
   if (isKapalError(err)) return { status: STATUS[err.kind], message: err.message };
+  const noSpace = outOfSpaceMessage(err);
+  if (noSpace) {
+    request.log.error({ err }, 'request failed: out of space');
+    return { status: 500, message: noSpace };
+  }
   const fe = err as Partial<FastifyError> & { validation?: unknown };
   if (fe.validation) return { status: 400, message: fe.message ?? 'invalid request' };
   if (typeof fe.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500) {
@@ -48,6 +54,25 @@ export function describeError(err: unknown, request: FastifyRequest): { status: 
  */
 export function bodyTooLarge(limitBytes: number): string {
   return `request body too large: the limit is ${limitBytes / (1024 * 1024)} MiB`;
+}
+
+const OUT_OF_SPACE = new Map([
+  ['ENOSPC', 'no space left on device'],
+  ['EDQUOT', 'disk quota exceeded'],
+]);
+
+/**
+ * A file system out of space (or quota) is the host's state, not a kapald bug: the client must
+ * see it, in moby's words, `mkdir /var/lib/docker/...: no space left on device`.
+ */
+function outOfSpaceMessage(err: unknown): string | undefined {
+  const e = err as Partial<NodeJS.ErrnoException> | null;
+  // SQLite's own words for ENOSPC (better-sqlite3 gives no errno); only writes fail so.
+  if (e?.code === 'SQLITE_FULL') return `write kapal.db: ${e.message ?? 'database or disk is full'}`;
+  const reason = typeof e?.code === 'string' ? OUT_OF_SPACE.get(e.code) : undefined;
+  if (!reason) return undefined;
+  const op = [e!.syscall, e!.path].filter((s) => typeof s === 'string' && s !== '').join(' ');
+  return op ? `${op}: ${reason}` : reason;
 }
 
 function clientMessage(err: Partial<FastifyError>): string {

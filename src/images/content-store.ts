@@ -78,6 +78,12 @@ export class ContentStore {
           size += buf.length;
           for (let off = 0; off < buf.length; ) off += writeSync(fd, buf, off, buf.length - off);
         }
+      } catch (err) {
+        // A write by fd names no file; moby's errors do (`write /var/lib/docker/...: no space
+        // left on device`), and a caller tells the store's own failures by their path.
+        const e = err as NodeJS.ErrnoException;
+        if (e.syscall === 'write' && e.path === undefined) e.path = tmpFile;
+        throw err;
       } finally {
         closeSync(fd);
       }

@@ -31,6 +31,9 @@ export async function stageArchive(input: Readable, content: ContentStore): Prom
   const files = new Map<string, BlobInfo>();
   const links = new Map<string, string>();
   const extract = tar.extract();
+  // A failed write into the store (a full disk) is the reason, not the archive, whatever the tar
+  // reader reports after it (the write gave up on the entry: "Premature close").
+  let storeError: unknown;
   extract.on('entry', (header, stream, next) => {
     // Errors surface through the extractor; an unheard 'error' on the entry would crash kapald.
     stream.on('error', () => {});
@@ -40,10 +43,17 @@ export async function stageArchive(input: Readable, content: ContentStore): Prom
       case 'file':
       case 'contiguous-file': {
         const m = BLOB_PATH.exec(name);
-        content.write(stream as AsyncIterable<Buffer>, m ? `sha256:${m[1]}` : undefined).then((blob) => {
-          files.set(name, blob);
-          done();
-        }, done);
+        content.write(stream as AsyncIterable<Buffer>, m ? `sha256:${m[1]}` : undefined).then(
+          (blob) => {
+            files.set(name, blob);
+            done();
+          },
+          (err: unknown) => {
+            // Errors of the store's own files name them; the entry's (a truncated archive) do not.
+            if (typeof (err as NodeJS.ErrnoException).path === 'string') storeError ??= err;
+            done(err);
+          },
+        );
         return;
       }
       case 'symlink':
@@ -65,6 +75,7 @@ export async function stageArchive(input: Readable, content: ContentStore): Prom
     const stage = decompressor(kind);
     await (stage === undefined ? pipeline(body, extract) : pipeline(body, stage, extract));
   } catch (err) {
+    if (storeError !== undefined) throw storeError;
     if ((err as { kind?: string }).kind) throw err;
     throw invalidArgument(`invalid image archive: ${(err as Error).message}`);
   }

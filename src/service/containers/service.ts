@@ -39,6 +39,8 @@ export type { ContainerServiceDeps, Logger } from './queries.js';
 /** POST /containers/{id}/update: limits and the restart policy. */
 export type UpdateRequest = { [K in keyof ResourceLimits]?: ResourceLimits[K] | null } & { RestartPolicy?: { Name?: string; MaximumRetryCount?: number } | undefined };
 
+/** How often an exit the database could not take is offered again. */
+const EXIT_RETRY_MS = 1000;
 /** How long kill and stop wait for a SIGKILLed container to be reported gone. */
 const KILL_WAIT_MS = 30_000;
 const now = () => new Date().toISOString();
@@ -60,9 +62,10 @@ export class ContainerService extends ContainerQueries {
     const { store, runtime } = this.deps;
     const { container, warnings, joins, mounts } = buildContainer(this.deps, req, name);
     runtime.validate(container);
-    runtime.prepare(container);
-    failpoint('create.prepared');
     try {
+      // Inside the try: directories made before a failure (a full disk) go with it.
+      runtime.prepare(container);
+      failpoint('create.prepared');
       const made = this.deps.networks.inTransaction(() => {
         store.insert(container);
         this.deps.networks.record(container.id, container.name.slice(1), joins);
@@ -172,7 +175,14 @@ export class ContainerService extends ContainerQueries {
 
   /** docker stop or kill: not restarted until started again; a pending restart is called off. */
   private stoppedByUser(c: Container): void {
-    this.deps.store.setRestart(c.id, c.restartCount, true);
+    try {
+      this.deps.store.setRestart(c.id, c.restartCount, true);
+    } catch (err) {
+      // Only a restart policy needs to know the stop was the user's. Without one, a kill or stop
+      // must work when the database cannot write (a full disk: users stop what filled it).
+      if ((c.hostConfig.RestartPolicy?.Name || 'no') !== 'no') throw err;
+      this.deps.log.warn({ err, container: c.id }, 'could not record the stop by the user');
+    }
     if (c.state.status === 'restarting') {
       this.cancelRestart(c.id);
       this.deps.store.setState(c.id, { ...c.state, status: transition(c, 'exit') });
@@ -299,7 +309,7 @@ export class ContainerService extends ContainerQueries {
   }
 
   /** The shim reported the exit (or went away): record it, tell the waiters, auto-remove. */
-  private exited(id: string, reported: ShimExit | undefined): void {
+  private exited(id: string, reported: ShimExit | undefined, retry = false): void {
     if (this.closing) return;
     this.monitors.delete(id);
     const c = this.deps.store.get(id);
@@ -314,12 +324,29 @@ export class ContainerService extends ContainerQueries {
     } catch (err) {
       this.deps.log.warn({ err, container: id }, 'cleanup after exit failed');
     }
-    this.deps.store.setState(id, state);
+    try {
+      this.deps.store.setState(id, state);
+    } catch (err) {
+      // The database cannot take it (a full disk): this runs from the shim socket's close event,
+      // where a throw would kill kapald. The store still says running; try again until it can.
+      // Whoever waits for the exit (kill, stop, wait) hears of it now: the process is gone.
+      if (!retry) {
+        this.deps.log.error({ err, container: id }, `could not record the exit; trying again every ${EXIT_RETRY_MS} ms`);
+        this.waiters.exited(id, state.exitCode);
+      }
+      setTimeout(() => this.exited(id, exit, true), EXIT_RETRY_MS).unref();
+      return;
+    }
     this.releaseVolumes(id);
     this.deps.networks.stopped(id).catch((err) => this.deps.log.warn({ err, container: id }, 'network clean-up after exit failed'));
     if (state.oomKilled) this.deps.events.container(c, 'oom');
     this.deps.events.container(c, 'die', { exitCode: String(state.exitCode), execDuration: String(secondsBetween(c.state.startedAt, state.finishedAt)) });
-    this.applyRestartPolicy(c, state);
+    try {
+      this.applyRestartPolicy(c, state);
+    } catch (err) {
+      // Could not record `restarting` (a full disk): it stays exited, as after a failed restart.
+      this.deps.log.error({ err, container: id }, 'restart by the restart policy failed');
+    }
     this.waiters.exited(id, state.exitCode);
     if (c.hostConfig.AutoRemove) {
       void this.mutex.run(id, async () => {

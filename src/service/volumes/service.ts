@@ -3,7 +3,7 @@
 // mounted there while running containers use it — and what containers need: their volumes made
 // and recorded at create, ready at start, released at exit, anonymous ones removed with them.
 
-import { mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { copyIntoVolume } from '../../runtime/container-layer.js';
 import path from 'node:path';
 import { conflict, invalidArgument, notFound } from '../../domain/errors.js';
@@ -93,8 +93,17 @@ export class VolumeService {
     const options = localOptions(name, req.DriverOpts ?? {});
     const existing = this.deps.store.get(name);
     if (existing) return existing;
-    if (opts.makeDir !== false) this.ensureDir(name);
-    const v = this.deps.store.insert({ name, driver: 'local', labels: req.Labels ?? {}, options, anonymous, createdAt: new Date().toISOString() });
+    // A create that fails half-way (a full disk) leaves no directory the store does not know.
+    const dir = path.join(this.deps.root, name);
+    const fresh = !existsSync(dir);
+    let v: Volume;
+    try {
+      if (opts.makeDir !== false) this.ensureDir(name);
+      v = this.deps.store.insert({ name, driver: 'local', labels: req.Labels ?? {}, options, anonymous, createdAt: new Date().toISOString() });
+    } catch (err) {
+      if (fresh) rmSync(dir, { recursive: true, force: true });
+      throw err;
+    }
     if (!opts.quiet) this.deps.events.publish('volume', 'create', name, { driver: 'local' });
     return v;
   }

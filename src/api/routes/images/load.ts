@@ -1,7 +1,8 @@
 // POST /images/load: a docker save or OCI layout archive in the body; a JSON progress stream out.
 // moby always answers 200 and reports failures inside the stream.
 
-import type { Readable } from 'node:stream';
+import { PassThrough, type Readable } from 'node:stream';
+import { finished } from 'node:stream/promises';
 import { z } from 'zod';
 import type { Api } from '../../app.js';
 import { queryBool } from '../../query.js';
@@ -19,11 +20,16 @@ export default function loadImages(app: Api, { images }: Services): void {
       const { quiet } = request.query;
       const stream = new LazyProgressStream(reply, request);
       const res = stream.start();
+      // Through a pipe: a failed load destroys the stream it reads, and destroying the request
+      // would cut the connection before the client has sent the rest of its body and read the
+      // error (a full disk fails the load a few kilobytes in). The request is drained instead,
+      // before the answer ends (after it, a Connection: close socket is closed under the upload).
+      const archive = body.pipe(new PassThrough());
       try {
         // While it waits for a slot (the archive unread), the client sees why; -q hides that.
         const watch = watchQueue(stream, reply, { extra: { progressDetail: {} }, silent: quiet });
         await images.load(
-          body,
+          archive,
           (m) => {
             if (quiet && m.progressDetail) return;
             writeProgress(res, m);
@@ -32,7 +38,8 @@ export default function loadImages(app: Api, { images }: Services): void {
         );
       } catch (err) {
         writeStreamError(res, err, request);
-        body.resume();
+        body.unpipe(archive);
+        await finished(body.resume()).catch(() => {});
       }
       res.end();
     },
