@@ -2,7 +2,7 @@
 // happens; this module does it on the machine (files, cgroups, spawning the shim) and never
 // touches namespaces or mounts itself (the shim does).
 
-import { chmodSync, chownSync, mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { chmodSync, chownSync, mkdirSync, readFileSync, readdirSync, rmdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { Socket } from 'node:net';
@@ -267,6 +267,14 @@ export class ContainerRuntime {
         }
         for (let i = 0; i < 200 && processExists(launched.shimPid); i++) await new Promise((r) => setTimeout(r, 10));
         rmSync(stateDir, { recursive: true, force: true });
+        // The stopped container had no state directory before: the empty ones made for this go.
+        for (const dir of [path.dirname(stateDir), l.stateDir(c.id)]) {
+          try {
+            rmdirSync(dir);
+          } catch {
+            break; // not empty: another copy holds it
+          }
+        }
       },
     };
   }

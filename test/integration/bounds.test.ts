@@ -233,6 +233,8 @@ t.test('with one shim frozen by SIGSTOP, list, inspect (of it and of another) an
     }
   };
   t.teardown(thaw);
+  // The stop is delivered asynchronously: wait for the state to say so.
+  await waitFor(() => /\) T /.test(readFileSync(`/proc/${shim}/stat`, 'utf8')), 5000, 'the shim to be stopped');
   t.match(readFileSync(`/proc/${shim}/stat`, 'utf8'), /\) T /, 'the shim is stopped');
 
   for (let i = 0; i < 5; i++) {

@@ -65,6 +65,20 @@ const startOf = (d: TestDaemon) => async () => {
   return post(d, `/containers/${v!.Id}/start`);
 };
 
+/** A removal that began is finished by the next start, wherever it was cut. */
+const REMOVAL: Case = {
+  setup: async (d) => void (await createVictim(d)),
+  async op(d) {
+    const [v] = await victim(d);
+    return d.request('DELETE', `/containers/${v!.Id}`);
+  },
+  async after(t, d) {
+    t.same(await victim(d), [], 'a removal that began is finished at start');
+    await createVictim(d);
+    await usable(t, d);
+  },
+};
+
 const CASES: Record<Failpoint, Case> = {
   'create.prepared': {
     op: createVictim,
@@ -109,30 +123,8 @@ const CASES: Record<Failpoint, Case> = {
       await usable(t, d);
     },
   },
-  'remove.marked': {
-    setup: async (d) => void (await createVictim(d)),
-    async op(d) {
-      const [v] = await victim(d);
-      return d.request('DELETE', `/containers/${v!.Id}`);
-    },
-    async after(t, d) {
-      t.same(await victim(d), [], 'a removal that began is finished at start');
-      await createVictim(d);
-      await usable(t, d);
-    },
-  },
-  'remove.destroyed': {
-    setup: async (d) => void (await createVictim(d)),
-    async op(d) {
-      const [v] = await victim(d);
-      return d.request('DELETE', `/containers/${v!.Id}`);
-    },
-    async after(t, d) {
-      t.same(await victim(d), [], 'a removal that began is finished at start');
-      await createVictim(d);
-      await usable(t, d);
-    },
-  },
+  'remove.marked': REMOVAL,
+  'remove.destroyed': REMOVAL,
   'exec.launched': {
     async setup(d) {
       await createVictim(d);

@@ -67,7 +67,8 @@ async function client(n: number): Promise<void> {
     switch (rnd(8)) {
       case 0:
       case 1: {
-        // A whole life: create, start, stop or kill, remove.
+        // A whole life: create, start, stop or kill, remove; one in four is kept, never removed.
+        const keep = rnd(4) === 0;
         const created = await call('create', 'POST', `/containers/create?name=${name}`, { Image: 'busybox', Cmd: ['sh', '-c', 'trap "exit 0" TERM; while :; do sleep 1; done'], HostConfig: { Binds: [`soakvol-${n % 4}:/v`] } });
         if (created?.status !== 201) break;
         const id = created.json().Id as string;
@@ -75,6 +76,7 @@ async function client(n: number): Promise<void> {
         await call('start', 'POST', `/containers/${id}/start`);
         await call('exec', 'POST', `/containers/${id}/exec`, { Cmd: ['true'] });
         await call(rnd(2) ? 'stop' : 'kill', 'POST', `/containers/${id}/${rnd(2) ? 'stop?t=2' : 'kill'}`);
+        if (keep) break;
         mustExist.delete(id);
         await call('remove', 'DELETE', `/containers/${id}?force=1`);
         break;
