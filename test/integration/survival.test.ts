@@ -1,4 +1,4 @@
-// What outlives kapald: a container that writes 10 MB of log while kapald is down (killed -9) has
+// What outlives what: a container that writes 10 MB of log while kapald is down (killed -9) has
 // every line, once and in order, in `docker logs` once kapald is back; the restarted kapald adopts
 // the running container and the leak checker finds nothing.
 
@@ -13,10 +13,11 @@ import { leakCheck } from '../helpers/leak-check.js';
 const LINES = 100_000;
 const PAD = 'x'.repeat(90); // ~100 bytes a line: 10 MB
 
+/** Running (a zombie waiting for its reaper is not). */
 function alive(pid: number): boolean {
   try {
-    readFileSync(`/proc/${pid}/stat`);
-    return true;
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
   } catch {
     return false;
   }
@@ -59,4 +60,27 @@ t.test('10 MB of log written while kapald is down: every line in docker logs aft
   const check = leakCheck(second);
   t.equal(check.code, 0, check.stdout + check.stderr);
   t.equal((await second.request('DELETE', `/containers/${id}?force=1`)).status, 204);
+});
+
+t.test('kill -9 of a shim while kapald runs: the container goes with it, is recorded exited with an error, its resources go, and its restart policy fires', async (t) => {
+  const d = await startDaemon(t, 'survive-shim');
+  await loadBusybox(t, d);
+  const plain = await create(d, { Image: 'busybox', Cmd: ['sleep', '600'] }, 'plain');
+  const always = await create(d, { Image: 'busybox', Cmd: ['sleep', '600'], HostConfig: { RestartPolicy: { Name: 'always' } } }, 'always');
+  for (const id of [plain, always]) t.equal((await d.request('POST', `/containers/${id}/start`)).status, 204);
+  const shimOf = (id: string) => Number(readFileSync(path.join(d.execRoot, 'containers', id, 'shim.pid'), 'utf8'));
+  const firstPid = (await inspect(d, always)).State.Pid as number;
+  const pid = (await inspect(d, plain)).State.Pid as number;
+  process.kill(shimOf(plain), 'SIGKILL');
+  process.kill(shimOf(always), 'SIGKILL');
+
+  await waitFor(async () => (await inspect(d, plain)).State.Status === 'exited', 10_000, 'the exit to be recorded');
+  const state = (await inspect(d, plain)).State;
+  t.same([state.ExitCode, state.Error], [255, 'kapal-shim exited without reporting the exit status']);
+  await waitFor(() => !alive(pid), 5000, 'the container\'s process to go with its shim');
+  t.notOk(alive(pid), 'the container\'s process went with its shim');
+  await waitFor(async () => (await inspect(d, always)).RestartCount === 1 && (await inspect(d, always)).State.Status === 'running', 10_000, 'the always container to be restarted');
+  t.not((await inspect(d, always)).State.Pid, firstPid, 'a new process');
+  t.equal(leakCheck(d).code, 0, 'nothing of the dead shim is left: cgroups, state, veth');
+  for (const id of [plain, always]) t.equal((await d.request('DELETE', `/containers/${id}?force=1`)).status, 204);
 });
