@@ -114,7 +114,7 @@ function compare(config: LeakCheckConfig, daemonPid: number | undefined, stores:
   }
 
   // Cgroups: one directory per hierarchy for each running container.
-  for (const cg of containerCgroups(config.cgroupParent)) {
+  for (const cg of containerCgroups(config.cgroupParent, daemonPid)) {
     if (!live.has(cg.id) && !tolerated.has(cg.id)) find('cgroup', cg.dir, byId.has(cg.id) ? `of container ${short(cg.id)}, which is ${byId.get(cg.id)!.state.status}` : 'belongs to no container');
   }
 

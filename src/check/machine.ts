@@ -6,6 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import path from 'node:path';
 import { readV1Hierarchies } from '../runtime/cgroups/hierarchies.js';
+import { readV2Mount } from '../runtime/cgroups/v2.js';
 import { detectCgroupVersion } from '../runtime/host-facts.js';
 import { readMountInfo } from '../runtime/host-mounts.js';
 
@@ -58,16 +59,24 @@ export function mountsBelow(roots: string[]): string[] {
 
 /**
  * The container cgroup directories below `parent` in every hierarchy: `<mount>/<parent>/<id>`
- * for an absolute parent, else `<mount>/<any cgroup>/<parent>/<id>` (kapald's own cgroup is not
- * known when kapald is not running, so every cgroup that ends in the parent is looked at).
+ * for an absolute parent; else below the running kapald's own cgroup, as kapald places them; or,
+ * with no kapald to ask, below every cgroup that ends in the parent.
  */
-export function containerCgroups(parent: string | undefined): { dir: string; id: string }[] {
-  const mounts = detectCgroupVersion() === '2' ? ['/sys/fs/cgroup'] : readV1Hierarchies().map((h) => h.mount);
+export function containerCgroups(parent: string | undefined, daemonPid: number | undefined): { dir: string; id: string }[] {
+  const v2 = detectCgroupVersion() === '2';
+  const own = daemonPid === undefined ? undefined : `/proc/${daemonPid}/cgroup`;
+  const roots = v2
+    ? [{ mount: '/sys/fs/cgroup', own: own ? readV2Mount('/sys/fs/cgroup', own).own : undefined }]
+    : readV1Hierarchies('/proc/self/mountinfo', own).map((h) => ({ mount: h.mount, own: own ? h.own : undefined }));
   const rel = (parent ?? 'kapal').replace(/^\/+|\/+$/g, '');
   const bases: string[] = [];
-  for (const mount of mounts) {
+  for (const { mount, own: ownDir } of roots) {
     if (parent?.startsWith('/')) {
       bases.push(path.join(mount, rel));
+      continue;
+    }
+    if (ownDir !== undefined) {
+      bases.push(path.join(mount, ownDir, rel));
       continue;
     }
     const walk = (dir: string, depth: number) => {

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { removeCgroupDir, sleepSync } from '../../src/runtime/cgroups/driver.js';
 import { readV1Hierarchies } from '../../src/runtime/cgroups/hierarchies.js';
 import { readMountInfo } from '../../src/runtime/host-mounts.js';
+import { shimProcesses } from '../../src/check/machine.js';
 import { MNT_DETACH, umount2 } from '../../src/runtime/libc.js';
 
 function processes(): { pid: number; ppid: number; argv: string[] }[] {
@@ -29,10 +30,7 @@ function processes(): { pid: number; ppid: number; argv: string[] }[] {
 
 /** PIDs of the shims serving containers (and their execs) under `execRoot`. */
 export function shimsOf(execRoot: string): number[] {
-  const prefix = path.join(execRoot, 'containers') + '/';
-  return processes()
-    .filter((p) => (p.argv[1] === 'run' || p.argv[1] === 'exec') && (p.argv[0] ?? '').endsWith('kapal-shim') && (p.argv[2] ?? '').startsWith(prefix))
-    .map((p) => p.pid);
+  return shimProcesses(execRoot).map((s) => s.pid);
 }
 
 export function killContainers(execRoot: string): number {
