@@ -27,6 +27,7 @@ import { connectShimSocket, readExitFile } from './shim/connection.js';
 import type { ShimExit } from './shim/protocol.js';
 import type { UsernsRemap } from './userns.js';
 import { checkPropagation } from './host-mounts.js';
+import { markTopDirectory } from './libc.js';
 import { KapalError } from '../domain/errors.js';
 
 /** The CPUs and memory nodes containers may use (kapald's cpuset), for moby's checks. */
@@ -104,6 +105,7 @@ export class ContainerRuntime {
     // pass through to their own directory (0710, group = the container's root group).
     mkdirSync(deps.layout.containersDir, { recursive: true, mode: 0o710 });
     chmodSync(deps.layout.containersDir, deps.userns ? 0o711 : 0o710);
+    markTopDirectory(deps.layout.containersDir); // as the layers' staging directory (layer-store.ts)
     mkdirSync(deps.layout.statesDir, { recursive: true, mode: 0o700 });
   }
 
