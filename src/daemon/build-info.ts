@@ -1,6 +1,7 @@
 // The version of this kapal build: package.json's version plus what `npm run build` recorded.
 
 import { readFileSync } from 'node:fs';
+import { installPath } from '../install-root.js';
 
 export interface BuildInfo {
   version: string;
@@ -8,18 +9,17 @@ export interface BuildInfo {
   buildTime: string;
 }
 
-function readJson(url: URL): Record<string, unknown> {
+function readJson(file: string): Record<string, unknown> {
   try {
-    return JSON.parse(readFileSync(url, 'utf8')) as Record<string, unknown>;
+    return JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
   } catch {
     return {};
   }
 }
 
 export function readBuildInfo(): BuildInfo {
-  // src/daemon and dist/daemon are both two levels below the package root.
-  const pkg = readJson(new URL('../../package.json', import.meta.url));
-  const built = readJson(new URL('../build-info.json', import.meta.url));
+  const pkg = readJson(installPath('package.json'));
+  const built = readJson(installPath('dist/build-info.json'));
   return {
     version: String(pkg.version ?? '0.0.0'),
     gitCommit: String(built.gitCommit ?? 'unknown'),

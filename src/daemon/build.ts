@@ -35,6 +35,7 @@ import { NetworkStore } from '../store/network-store.js';
 import { NetworkRuntime } from '../runtime/network/network-runtime.js';
 import { readBuildInfo } from './build-info.js';
 import type { DaemonConfig } from './config.js';
+import { IdleTrim } from './idle-trim.js';
 import { listenAll, type Listener } from './listeners.js';
 import { lockFile, type StateLock } from './state-lock.js';
 
@@ -147,10 +148,16 @@ export async function buildDaemon(config: DaemonConfig, log: FastifyBaseLogger):
     undo.push(() => services.execs.close());
 
     const api = await buildApi({ services, logger: log, serverName: `kapal/${build.version} (linux)` });
-    const listeners = await listenAll(config, (server) => api.attach(server), log).catch(async (err) => {
+    const idle = new IdleTrim();
+    undo.push(() => idle.close());
+    const listeners = await listenAll(config, (server) => {
+      api.attach(server);
+      idle.watch(server);
+    }, log).catch(async (err) => {
       await api.close();
       throw err;
     });
+    idle.touch(); // what starting up freed
     // Stop accepting first, then end the streams (upgraded sockets would otherwise keep the
     // servers open), then give short requests the grace period.
     undo.push(async () => {

@@ -39,6 +39,7 @@ const c = {
   capget: libc.func('int capget(void *header, void *data)'),
   capset: libc.func('int capset(void *header, void *data)'),
   ioctl: libc.func('int ioctl(int fd, unsigned long request, ...)'),
+  malloc_trim: libc.func('int malloc_trim(size_t pad)'),
 };
 
 const LOCK_EX = 2;
@@ -169,6 +170,11 @@ export function markTopDirectory(dir: string): boolean {
   } finally {
     closeSync(fd);
   }
+}
+
+/** Returns the free memory of every malloc arena to the kernel, as far as it can. */
+export function mallocTrim(): void {
+  c.malloc_trim(0);
 }
 
 export function errnoText(errno: number): string {

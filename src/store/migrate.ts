@@ -3,8 +3,8 @@
 
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type Database from 'better-sqlite3';
+import { installPath } from '../install-root.js';
 
 export interface Migration {
   version: number;
@@ -17,7 +17,7 @@ export class SchemaError extends Error {
 }
 
 /** migrations/ at the top of the checkout; src/store and dist/store are both two levels down. */
-export const MIGRATIONS_DIR = fileURLToPath(new URL('../../migrations/', import.meta.url));
+export const MIGRATIONS_DIR = installPath('migrations');
 
 const FILE_NAME = /^(\d{4})_([a-z0-9]+(?:_[a-z0-9]+)*)\.sql$/;
 

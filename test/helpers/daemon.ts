@@ -64,7 +64,7 @@ export function makeTempDir(t: Teardown, name: string): string {
 }
 
 export function assertBuilt(): void {
-  if (!existsSync(path.join(ROOT, 'dist/main.js'))) throw new Error('kapal is not built: run `npm run build` first');
+  if (!existsSync(path.join(ROOT, 'dist/kapald.js'))) throw new Error('kapal is not built: run `npm run build` first');
 }
 
 /** Spawns kapald without waiting for it (for tests of failing starts). */

@@ -7,11 +7,11 @@ import { spawn } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import type { Socket } from 'node:net';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { FrameReader, ShimStartMsg, encodeFrame, type Frame } from './protocol.js';
 import { writeSpec } from './spec.js';
+import { installPath } from '../../install-root.js';
 
-export const SHIM_PATH = fileURLToPath(new URL('../../../native/kapal-shim', import.meta.url));
+export const SHIM_PATH = installPath('native/kapal-shim');
 
 /** How long a shim may take from spawn to exec before kapald gives up on it. */
 const START_TIMEOUT_MS = 30_000;
