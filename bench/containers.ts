@@ -9,6 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { createContainer, measure, rssKiB, startContainer, startDaemon, statsOf, withCleanup, type BenchDaemon, type Stats } from './harness.js';
 import { fixtureLayer, loadFixture, withFixture } from './fixture.js';
+import { measureFloorIdleRss } from './memory-floor.js';
 
 export interface ContainerResults {
   lifecycle: Stats;
@@ -18,6 +19,8 @@ export interface ContainerResults {
   crunSkipped?: string;
   shimRssKiB: number;
   kapaldIdleRssKiB: number;
+  /** The same libraries serving one route (memory-floor.ts). */
+  floorIdleRssKiB: number;
 }
 
 async function lifecycle(d: BenchDaemon, network = 'none'): Promise<void> {
@@ -102,7 +105,8 @@ export async function benchContainers(quick: boolean): Promise<ContainerResults>
     const shimRssKiB = rssKiB(shimPid);
     await d.request('DELETE', `/containers/${id}?force=1`);
 
-    const results: ContainerResults = { lifecycle: stats, lifecycleBridge: bridgeStats, shimRssKiB, kapaldIdleRssKiB };
+    const floorIdleRssKiB = await measureFloorIdleRss(settledRss);
+    const results: ContainerResults = { lifecycle: stats, lifecycleBridge: bridgeStats, shimRssKiB, kapaldIdleRssKiB, floorIdleRssKiB };
     if (!existsSync('/usr/bin/crun')) results.crunSkipped = 'crun is not installed (bin/setup installs it)';
     else results.crun = await benchCrun(fixtureLayer(fixtures), runs);
     return results;

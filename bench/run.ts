@@ -54,7 +54,7 @@ const rows: [string, string, string][] = [
     ? ['`crun run` of the same rootfs', ms(containers.crun), `kapal/crun = ${(containers.lifecycle.median / containers.crun.median).toFixed(2)}`]
     : ['`crun run` of the same rootfs', 'skipped', containers.crunSkipped ?? ''],
   ['kapal-shim RSS, one running container', kib(containers.shimRssKiB), 'target < 1 MB'],
-  ['kapald RSS, idle', kib(containers.kapaldIdleRssKiB), 'target < 60 MB (`node` alone: 42 MB here)'],
+  ['kapald RSS, idle', kib(containers.kapaldIdleRssKiB), `target < 60 MB; \`node\` alone 41 MB here; the same libraries serving one route: ${kib(containers.floorIdleRssKiB)} (docs/architecture.md)`],
   ['`run -d` of `sleep` (create + start)', ms(scale.runDetached), 'docker 167 ms, podman 85 ms'],
   ['50 containers started, 10 at a time', ms(scale.start50), 'docker 4.84 s, podman 2.99 s'],
   [`GET /containers/json, ${scale.listed.total} containers (${scale.listed.running} running)`, ms(scale.listContainers), ''],
