@@ -186,6 +186,8 @@ export function resolveConfig(configFile: string, file: FileConfig, flags: FileC
   const hosts = (c.hosts && c.hosts.length > 0 ? c.hosts : [DEFAULT_HOST]).map(parseHost);
   const execRoot = c['exec-root'] ?? '/run/kapal';
   const tls = resolveTls(c, hosts);
+  // dockerd's words; kapal's -b names the bridge it creates, so only "none" excludes --bip.
+  if (c.bridge === 'none' && c.bip) throw new ConfigError('You specified -b & --bip, mutually exclusive options. Please specify only one');
   try {
     checkDaemonLogConfig({ Type: c['log-driver'] ?? 'json-file', Config: c['log-opts'] ?? {} });
   } catch (err) {

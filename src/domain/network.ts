@@ -4,6 +4,9 @@
 
 export type NetworkDriver = 'bridge' | 'host' | 'null';
 
+/** `--bridge none`, as dockerd: no default bridge network; containers left on it get only loopback. */
+export const BRIDGE_DISABLED = 'none';
+
 export interface Network {
   id: string;
   name: string;

@@ -88,7 +88,8 @@ export function spawnDaemon(t: Teardown, name: string, opts: DaemonOptions = {})
   const cgroupParent = opts.cgroupParent ?? `kapal-test-${path.basename(dir)}`;
   // The network resources go in daemon.json unless the test names them itself.
   const slot = networkSlotFor(dir);
-  const named = (key: string) => (opts.config ?? {})[key] !== undefined || (opts.args ?? []).some((a) => a === `--${key}` || a.startsWith(`--${key}=`));
+  // A key in opts.config, even as undefined (to leave it out), or a flag, replaces the slot's.
+  const named = (key: string) => Object.hasOwn(opts.config ?? {}, key) || (opts.args ?? []).some((a) => a === `--${key}` || a.startsWith(`--${key}=`));
   const networkConfig = Object.fromEntries(Object.entries(slot.config).filter(([key]) => !named(key) && !(key === 'bridge' && (opts.args ?? []).includes('-b'))));
   writeFileSync(configFile, JSON.stringify({ ...networkConfig, ...(opts.config ?? {}) }));
   const args = opts.rawArgs ?? [

@@ -241,3 +241,30 @@ t.test('at start kapald removes bridges of its own that no network uses, and no 
   const healed = await run(again, { Cmd: ['ip', 'route'] });
   t.match(healed.stdout, /default via/, 'a bridge removed behind kapald\'s back is made again at the next start');
 });
+
+t.test('--bridge none, as dockerd: no default bridge network, and containers on the default network get loopback only', async (t) => {
+  const d = await daemon(t, 'net-nobridge');
+  const bridge = JSON.parse(execFileSync('cat', [`${d.dir}/daemon.json`], { encoding: 'utf8' })).bridge as string;
+  t.match(links(), `"${bridge}"`, 'with a bridge first');
+  await d.stop('SIGTERM');
+
+  const again = await startDaemon(t, 'net-nobridge', { dir: d.dir, config: { bridge: 'none', bip: undefined } });
+  const list = (await again.request('GET', '/networks')).json();
+  t.same(list.map((n: { Name: string }) => n.Name).sort(), ['host', 'none'], 'the default network is gone, as dockerd deletes it at start');
+  const missing = await again.request('GET', '/networks/bridge');
+  t.equal(missing.status, 404);
+  t.equal(missing.json().message, 'network bridge not found');
+  t.notMatch(links(), `"${bridge}"`, 'its device was removed');
+  t.notMatch(links(), '"ifname":"none"', 'no device is named "none"');
+
+  for (const mode of [undefined, 'default', 'bridge']) {
+    const res = await run(again, { Cmd: ['cat', '/proc/net/dev'], ...(mode ? { HostConfig: { NetworkMode: mode } } : {}) });
+    t.equal(res.code, 0, `NetworkMode ${mode ?? '(unset)'}: starts`);
+    t.same(res.stdout.split('\n').slice(2).filter(Boolean).map((l) => l.trim().split(':')[0]), ['lo'], `NetworkMode ${mode ?? '(unset)'}: loopback only`);
+  }
+  const named = await post(again, '/networks/create', { Name: 'mine' });
+  t.equal(named.status, 201, 'user-defined networks still work');
+  const on = await run(again, { Cmd: ['cat', '/proc/net/dev'], HostConfig: { NetworkMode: 'mine' } });
+  t.match(on.stdout, /eth0:/);
+  t.equal((await again.request('DELETE', '/networks/mine')).status, 204);
+});

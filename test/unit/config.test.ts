@@ -50,6 +50,8 @@ t.test('a bad flag is one line naming it', async (t) => {
   t.throws(() => parseFlags(['--log-opt', 'novalue']), /invalid value "novalue" for flag --log-opt/);
   t.throws(() => resolveConfig('f', {}, parseFlags(['--data-root', 'relative']).values), /data-root: must be an absolute path/);
   t.throws(() => resolveConfig('f', {}, parseFlags(['--bridge', 'a-name-that-is-far-too-long']).values), /bridge/);
+  t.equal(resolveConfig('f', {}, parseFlags(['-b', 'none']).values).bridge, 'none', 'dockerd\'s -b none: no default bridge');
+  t.throws(() => resolveConfig('f', {}, parseFlags(['-b', 'none', '--bip', '10.9.0.1/24']).values), /^You specified -b & --bip, mutually exclusive options\. Please specify only one$/);
   t.throws(() => resolveConfig('f', {}, parseFlags(['--nft-table', 'filter']).values), /nft-table: must start with kapal/, 'never another table');
   t.throws(() => parseFlags(['--default-address-pool', 'base=10.0.0.0/8']), /expected base=CIDR,size=N/);
   t.same(resolveConfig('f', {}, parseFlags(['--default-address-pool', 'base=10.10.0.0/16,size=24', '--mtu', '1400']).values).defaultAddressPools, [{ base: '10.10.0.0/16', size: 24 }]);

@@ -7,7 +7,7 @@ import type { Container } from '../../domain/container.js';
 import { isRunning } from '../../domain/container-lifecycle.js';
 import { forbidden, invalidArgument, KapalError, notFound } from '../../domain/errors.js';
 import { ipToNumber, parseSubnet } from '../../domain/ipv4.js';
-import { mtuOf, prefixLengthOf, type Endpoint, type EndpointConfig, type Network, type NetworkPlan, type PublishedPort } from '../../domain/network.js';
+import { BRIDGE_DISABLED, mtuOf, prefixLengthOf, type Endpoint, type EndpointConfig, type Network, type NetworkPlan, type PublishedPort } from '../../domain/network.js';
 import { HostLinks, type VethRequest } from '../../runtime/network/links.js';
 import { PortInUseError } from '../../runtime/network/port-proxy.js';
 import { inSubnet, nextAddress } from './ipam.js';
@@ -101,6 +101,8 @@ export class ContainerEndpoints {
     // disconnected from its network mode's network but on others starts on those.
     if (views.length === 0) {
       const n = this.find(mode);
+      // dockerd with --bridge none: a container on the default network runs with loopback only.
+      if (!n && mode === 'bridge' && this.deps.config.bridge === BRIDGE_DISABLED) return { interfaces: [], gateway: undefined, ...networkFiles(c, []), attach: async () => {} };
       if (!n) throw notFound(`failed to set up container networking: network ${mode} not found`);
       store.addEndpoint(c.id, n.id, {}, { container: c.name.slice(1), network: n.name });
       views = this.endpointViews(c.id);

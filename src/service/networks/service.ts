@@ -8,7 +8,7 @@ import type { Container } from '../../domain/container.js';
 import { isRunning } from '../../domain/container-lifecycle.js';
 import { forbidden, invalidArgument, KapalError, notFound } from '../../domain/errors.js';
 import { formatSubnet, isIPv4, numberToIp, overlaps, parseSubnet, type Subnet } from '../../domain/ipv4.js';
-import { BRIDGE_NAME_OPTION, MTU_OPTION, VALID_NETWORK_NAME, mtuOf, prefixLengthOf, type Endpoint, type EndpointConfig, type Network } from '../../domain/network.js';
+import { BRIDGE_DISABLED, BRIDGE_NAME_OPTION, MTU_OPTION, VALID_NETWORK_NAME, mtuOf, prefixLengthOf, type Endpoint, type EndpointConfig, type Network } from '../../domain/network.js';
 import type { NetworkRuntime } from '../../runtime/network/network-runtime.js';
 import type { DnsUpstream } from '../../runtime/network/dns-server.js';
 import type { ContainerStore } from '../../store/container-store.js';
@@ -20,7 +20,7 @@ import { hostRoutes, inSubnet, pickSubnet, type AddressPool } from './ipam.js';
 import { ContainerEndpoints } from './endpoints.js';
 
 export interface NetworkConfig {
-  /** The default bridge's device (--bridge). */
+  /** The default bridge's device (--bridge), or BRIDGE_DISABLED. */
   bridge: string;
   /** Its address and subnet (--bip), e.g. "172.17.0.1/16"; picked from the pools when absent. */
   bip?: string | undefined;
@@ -82,11 +82,18 @@ export class NetworkService {
   }
 
   private ensurePredefined(): void {
-    const { store, config } = this.deps;
+    const { store, config, log } = this.deps;
     for (const [name, driver] of [['host', 'host'], ['none', 'null']] as const) {
       if (!store.byName(name)) store.insert(this.newNetwork({ name, driver, predefined: true }));
     }
     const existing = store.byName('bridge');
+    if (config.bridge === BRIDGE_DISABLED) {
+      // As dockerd, which deletes the default network at start and creates it again unless
+      // disabled; one that containers still name stays until they are gone.
+      if (existing && store.endpointsOn(existing.id).length === 0) store.remove(existing.id);
+      else if (existing) log.warn({ containers: store.endpointsOn(existing.id).length }, '--bridge none: the default bridge network stays while containers are connected to it');
+      return;
+    }
     let gateway: string;
     let subnet: string;
     if (config.bip) {
