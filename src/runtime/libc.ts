@@ -146,9 +146,8 @@ export function llistxattr(path: string): string[] {
   return list.subarray(0, got).toString('utf8').split('\0').filter(Boolean);
 }
 
-// ---- mounts ---------------------------------------------------------------------------------------
+// ---- file systems and memory ----------------------------------------------------------------------
 
-/** strerror(3) as Go prints an errno (moby's messages): "no such file or directory". */
 const FS_IOC_GETFLAGS = 0x80086601;
 const FS_IOC_SETFLAGS = 0x40086602;
 const FS_TOPDIR_FL = 0x00020000;
@@ -156,10 +155,16 @@ const FS_TOPDIR_FL = 0x00020000;
 /**
  * Marks `dir` as the top of separate directory trees (`chattr +T`): ext4's Orlov allocator then
  * places each new subdirectory in a block group of its own choosing instead of beside `dir`.
- * Best effort; false where the file system has no such flag (tmpfs, overlayfs, xfs).
+ * Best effort; false where the file system has no such flag (tmpfs, overlayfs, xfs) and for a
+ * symlink, which is not followed.
  */
 export function markTopDirectory(dir: string): boolean {
-  const fd = openSync(dir, constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW);
+  let fd: number;
+  try {
+    fd = openSync(dir, constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW);
+  } catch {
+    return false; // a symlink (never followed), or not there
+  }
   try {
     const flags = Buffer.alloc(4); // the kernel reads and writes an int, whatever the ioctl's name says
     if (c.ioctl(fd, FS_IOC_GETFLAGS, 'void *', flags) !== 0) return false;
@@ -177,6 +182,9 @@ export function mallocTrim(): void {
   c.malloc_trim(0);
 }
 
+// ---- mounts ---------------------------------------------------------------------------------------
+
+/** strerror(3) as Go prints an errno (moby's messages): "no such file or directory". */
 export function errnoText(errno: number): string {
   const text = String(c.strerror(errno));
   return text.charAt(0).toLowerCase() + text.slice(1);

@@ -16,7 +16,7 @@ export class SchemaError extends Error {
   override name = 'SchemaError';
 }
 
-/** migrations/ at the top of the checkout; src/store and dist/store are both two levels down. */
+/** migrations/ at the top of the checkout. */
 export const MIGRATIONS_DIR = installPath('migrations');
 
 const FILE_NAME = /^(\d{4})_([a-z0-9]+(?:_[a-z0-9]+)*)\.sql$/;
