@@ -65,9 +65,16 @@ const startOf = (d: TestDaemon) => async () => {
   return post(d, `/containers/${v!.Id}/start`);
 };
 
+/** Setups: the victim created, or created and running. */
+const victimCreated = async (d: TestDaemon) => void (await createVictim(d));
+async function victimRunning(d: TestDaemon): Promise<void> {
+  await createVictim(d);
+  await startOf(d)();
+}
+
 /** A removal that began is finished by the next start, wherever it was cut. */
 const REMOVAL: Case = {
-  setup: async (d) => void (await createVictim(d)),
+  setup: victimCreated,
   async op(d) {
     const [v] = await victim(d);
     return d.request('DELETE', `/containers/${v!.Id}`);
@@ -96,10 +103,10 @@ const CASES: Record<Failpoint, Case> = {
       await usable(t, d);
     },
   },
-  'start.network': { setup: async (d) => void (await createVictim(d)), op: (d) => startOf(d)(), after: usable },
-  'start.launched': { setup: async (d) => void (await createVictim(d)), op: (d) => startOf(d)(), after: usable },
+  'start.network': { setup: victimCreated, op: (d) => startOf(d)(), after: usable },
+  'start.launched': { setup: victimCreated, op: (d) => startOf(d)(), after: usable },
   'start.recorded': {
-    setup: async (d) => void (await createVictim(d)),
+    setup: victimCreated,
     op: (d) => startOf(d)(),
     async after(t, d) {
       t.equal((await victim(d))[0]?.State, 'running', 'the started container is adopted');
@@ -107,10 +114,7 @@ const CASES: Record<Failpoint, Case> = {
     },
   },
   'stop.signalled': {
-    async setup(d) {
-      await createVictim(d);
-      await startOf(d)();
-    },
+    setup: victimRunning,
     async op(d) {
       const [v] = await victim(d);
       return post(d, `/containers/${v!.Id}/stop?t=1`);
@@ -126,10 +130,7 @@ const CASES: Record<Failpoint, Case> = {
   'remove.marked': REMOVAL,
   'remove.destroyed': REMOVAL,
   'exec.launched': {
-    async setup(d) {
-      await createVictim(d);
-      await startOf(d)();
-    },
+    setup: victimRunning,
     async op(d) {
       const [v] = await victim(d);
       const exec = await post(d, `/containers/${v!.Id}/exec`, { Cmd: ['sleep', '30'] });
